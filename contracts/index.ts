@@ -1,0 +1,4 @@
+export * from "./app-error";
+export * from "./job-state";
+export * from "./pipeline";
+export * from "./report";

@@ -1,0 +1,80 @@
+import path from "node:path";
+import { z } from "zod";
+
+/**
+ * Platform configuration from the environment, validated once at start-up.
+ * Unset DATABASE_URL / S3_ENDPOINT mean "embedded": `condense serve` starts PGlite and s3rver itself
+ * and fills these in before anything else reads them.
+ */
+const ZBool = z
+  .enum(["true", "false", "1", "0"])
+  .transform((v) => v === "true" || v === "1");
+
+export const ZConfig = z.object({
+  NODE_ENV: z.enum(["development", "production", "test"]).default("production"),
+  /** Port of the web app. */
+  PORT: z.coerce.number().int().min(1).max(65535).default(3000),
+  /** Interface to bind. Embedded mode is loopback-only by default. */
+  HOST: z.string().min(1).default("127.0.0.1"),
+  /** Public URL of the web app (used in links the CLI prints). */
+  PUBLIC_URL: z.string().url().optional(),
+  /** Where embedded PostgreSQL and S3 keep their data. */
+  DATA_DIR: z.string().min(1).default(path.resolve(process.cwd(), ".data")),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, "must start with postgres:// or postgresql://")
+    .optional(),
+  /** Port of the embedded PostgreSQL (PGlite) server. */
+  EMBEDDED_PG_PORT: z.coerce.number().int().min(1).max(65535).default(54329),
+  /** Port of the embedded S3 server (s3rver). */
+  EMBEDDED_S3_PORT: z.coerce.number().int().min(1).max(65535).default(54330),
+  S3_ENDPOINT: z.string().url().optional(),
+  /** Endpoint the *browser* uses for presigned URLs, when it differs from S3_ENDPOINT (e.g. inside a cluster). */
+  S3_PUBLIC_ENDPOINT: z.string().url().optional(),
+  S3_BUCKET: z.string().min(3).default("condense"),
+  S3_REGION: z.string().min(1).default("us-east-1"),
+  S3_ACCESS_KEY_ID: z.string().min(1).default("S3RVER"),
+  S3_SECRET_ACCESS_KEY: z.string().min(1).default("S3RVER"),
+  S3_FORCE_PATH_STYLE: ZBool.default(true),
+  /** Largest accepted model upload. */
+  MAX_UPLOAD_BYTES: z.coerce.number().int().positive().default(20 * 1024 ** 3),
+  /** Multipart part size for uploads (S3 needs >= 5 MiB except the last part). */
+  UPLOAD_PART_BYTES: z.coerce.number().int().min(5 * 1024 ** 2).default(16 * 1024 ** 2),
+  SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
+  /** Jobs a worker process runs at once. */
+  WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** How often a running job's worker proves it is alive. */
+  WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
+  /** A running job whose heartbeat is older than this is taken from its worker and retried. */
+  WORKER_LEASE_SECONDS: z.coerce.number().positive().default(30),
+  /** Attempts before a job whose workers keep dying is failed. */
+  JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+});
+export type TConfig = z.infer<typeof ZConfig>;
+
+/** Thrown when the environment is invalid; its message is one line per problem, no stack needed. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "ConfigError";
+  }
+}
+
+/** Parses the given environment (default: process.env). Throws ConfigError with one line per bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): TConfig {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
+  const parsed = ZConfig.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `invalid config ${i.path.join(".")}: ${i.message}`);
+    throw new ConfigError(lines.join("\n"));
+  }
+  return parsed.data;
+}
+
+let cached: TConfig | undefined;
+/** The process-wide config, parsed on first use. */
+export function getConfig(): TConfig {
+  cached ??= loadConfig();
+  return cached;
+}
