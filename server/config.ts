@@ -62,7 +62,7 @@ export class ConfigError extends Error {
 }
 
 /** Parses the given environment (default: process.env). Throws ConfigError with one line per bad variable. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): TConfig {
+export function loadConfig(env: Record<string, string | undefined> = process.env): TConfig {
   const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = ZConfig.safeParse(cleaned);
   if (!parsed.success) {
