@@ -1,12 +1,18 @@
 import { createHash, randomBytes } from "node:crypto";
 import { Readable } from "node:stream";
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectCommand,
   DeleteObjectsCommand,
+  HeadBucketCommand,
   GetObjectCommand,
   HeadObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   type S3Client,
+  UploadPartCommand,
 } from "@aws-sdk/client-s3";
 import { getSignedUrl } from "@aws-sdk/s3-request-presigner";
 import { getConfig, type TConfig } from "../config";
@@ -105,4 +111,69 @@ export async function presignGetUrl(store: TObjectStore, key: string, filename: 
     new GetObjectCommand({ Bucket: store.bucket, Key: key, ResponseContentDisposition: `attachment; filename="${safeName}"` }),
     { expiresIn: expiresInSeconds },
   );
+}
+
+/** Starts a multipart upload for a key and returns its upload id. */
+export async function createMultipartUpload(store: TObjectStore, key: string, contentType: string): Promise<string> {
+  const res = await store.client.send(new CreateMultipartUploadCommand({ Bucket: store.bucket, Key: key, ContentType: contentType }));
+  if (!res.UploadId) throw new Error(`storage returned no upload id for ${key}`);
+  return res.UploadId;
+}
+
+/**
+ * A time-limited URL the browser/CLI PUTs one part's bytes to (signed with the public endpoint).
+ * Re-signing a part is how a failed part is retried: the server keeps no per-part state.
+ */
+export async function presignUploadPartUrl(
+  store: TObjectStore,
+  key: string,
+  uploadId: string,
+  partNumber: number,
+  expiresInSeconds = 3600,
+): Promise<string> {
+  return getSignedUrl(
+    store.publicClient,
+    new UploadPartCommand({ Bucket: store.bucket, Key: key, UploadId: uploadId, PartNumber: partNumber }),
+    { expiresIn: expiresInSeconds },
+  );
+}
+
+/** Completes a multipart upload from the parts' ETags (sorted by part number here, as S3 requires). */
+export async function completeMultipartUpload(
+  store: TObjectStore,
+  key: string,
+  uploadId: string,
+  parts: ReadonlyArray<{ partNumber: number; etag: string }>,
+): Promise<void> {
+  const sorted = [...parts].sort((a, b) => a.partNumber - b.partNumber);
+  await store.client.send(
+    new CompleteMultipartUploadCommand({
+      Bucket: store.bucket,
+      Key: key,
+      UploadId: uploadId,
+      MultipartUpload: { Parts: sorted.map((p) => ({ PartNumber: p.partNumber, ETag: p.etag })) },
+    }),
+  );
+}
+
+/**
+ * Aborts a multipart upload, best effort: s3rver answers MethodNotAllowed, and an upload that is
+ * already gone is not an error for a cleanup path.
+ */
+export async function abortMultipartUpload(store: TObjectStore, key: string, uploadId: string): Promise<void> {
+  try {
+    await store.client.send(new AbortMultipartUploadCommand({ Bucket: store.bucket, Key: key, UploadId: uploadId }));
+  } catch {
+    // Cleanup only; the caller's outcome does not depend on it.
+  }
+}
+
+/** Deletes one object; deleting a missing key succeeds (S3 semantics). */
+export async function deleteObject(store: TObjectStore, key: string): Promise<void> {
+  await store.client.send(new DeleteObjectCommand({ Bucket: store.bucket, Key: key }));
+}
+
+/** Throws when the bucket is unreachable or missing (readiness probe). */
+export async function checkBucket(store: TObjectStore): Promise<void> {
+  await store.client.send(new HeadBucketCommand({ Bucket: store.bucket }));
 }

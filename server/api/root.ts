@@ -1,0 +1,18 @@
+import { authRouter } from "./routers/auth";
+import { jobsRouter } from "./routers/jobs";
+import { modelsRouter } from "./routers/models";
+import { presetsRouter } from "./routers/presets";
+import { createCallerFactory, createTRPCRouter } from "./trpc";
+
+/** Every router of the API. Clients import only `type AppRouter` from here. */
+export const appRouter = createTRPCRouter({
+  auth: authRouter,
+  models: modelsRouter,
+  jobs: jobsRouter,
+  presets: presetsRouter,
+});
+
+export type AppRouter = typeof appRouter;
+
+/** Calls procedures in-process (server components, tests) with a prepared context. */
+export const createCaller = createCallerFactory(appRouter);

@@ -1,0 +1,142 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import { AppError, isAppError } from "../../../contracts/app-error";
+import type { Model } from "../../../generated/prisma/client";
+import { inspectOnnxStream, type TOnnxSummary } from "../../../worker/onnx/inspect-onnx-stream";
+import {
+  abortMultipartUpload,
+  completeMultipartUpload,
+  deleteObject,
+  getObjectStream,
+  headObjectSize,
+} from "../../storage/object-store";
+import type { TServiceCaller, TServiceDeps } from "../service-deps";
+import { formatBytes } from "./create-upload";
+import { findModelById } from "./find-model-by-id";
+
+/**
+ * Finishes an upload: assembles the parts, checks the stored size against the declared one, then reads the
+ * object once, hashing it and validating it as ONNX in the same pass. Success leaves the model "ready" with
+ * its SHA-256 and summary; any failure deletes the object and leaves the model "failed" with the reason,
+ * so nothing half-stored remains.
+ */
+export async function completeUpload(
+  deps: Pick<TServiceDeps, "prisma" | "store" | "config">,
+  caller: TServiceCaller,
+  input: { modelId: string; parts: Array<{ partNumber: number; etag: string }> },
+): Promise<Model> {
+  const model = await findModelById(deps, caller, input.modelId);
+  if (model.state !== "uploading" || !model.uploadId || !model.partBytes) {
+    throw new AppError("CONFLICT", { userMessage: `model ${model.id} is not accepting uploads (it is ${model.state})` });
+  }
+  const declaredBytes = Number(model.sizeBytes);
+  const partCount = Math.ceil(declaredBytes / model.partBytes);
+  const numbers = new Set(input.parts.map((p) => p.partNumber));
+  const missing: number[] = [];
+  for (let n = 1; n <= partCount; n++) if (!numbers.has(n)) missing.push(n);
+  if (missing.length > 0 || numbers.size !== input.parts.length || numbers.size !== partCount) {
+    throw new AppError("BAD_INPUT", {
+      userMessage:
+        missing.length > 0
+          ? `the upload is incomplete: parts ${summarizeNumbers(missing)} of ${partCount} are missing`
+          : `send each of the ${partCount} parts exactly once`,
+    });
+  }
+
+  // Claim the completion: a second concurrent complete sees CONFLICT instead of racing us.
+  const claimed = await deps.prisma.model.updateMany({
+    where: { id: model.id, workspaceId: caller.workspaceId, state: "uploading" },
+    data: { state: "validating" },
+  });
+  if (claimed.count === 0) {
+    throw new AppError("CONFLICT", { userMessage: `model ${model.id} is already being completed` });
+  }
+
+  try {
+    await completeMultipartUpload(deps.store, model.storageKey, model.uploadId, input.parts);
+  } catch (err) {
+    // Wrong/missing ETags: the parts are still in storage, so let the client re-send the bad parts and retry.
+    await deps.prisma.model.update({ where: { id: model.id }, data: { state: "uploading" } });
+    throw new AppError("BAD_INPUT", {
+      message: `CompleteMultipartUpload failed for ${model.storageKey}: ${(err as Error).message}`,
+      userMessage: "storage could not assemble the parts (an ETag does not match a stored part): re-upload the failed parts and complete again",
+      cause: err,
+    });
+  }
+
+  try {
+    const storedBytes = await headObjectSize(deps.store, model.storageKey);
+    if (storedBytes !== declaredBytes) {
+      throw new AppError("UNPROCESSABLE", {
+        userMessage: `the uploaded file is ${formatBytes(storedBytes ?? 0)} but ${formatBytes(declaredBytes)} were announced: upload it again`,
+      });
+    }
+    const stream = await getObjectStream(deps.store, model.storageKey);
+    const { sha256, summary } = await hashAndInspect(stream, deps.config.MAX_UPLOAD_BYTES);
+    return await deps.prisma.model.update({
+      where: { id: model.id },
+      data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
+    });
+  } catch (err) {
+    const appError = isAppError(err)
+      ? err
+      : new AppError("INTERNAL", {
+          message: `validating upload ${model.storageKey} failed: ${(err as Error).message}`,
+          userMessage: "the model could not be validated because of a problem on our side: upload it again",
+          cause: err,
+        });
+    await deleteObject(deps.store, model.storageKey).catch(() => undefined);
+    await abortMultipartUpload(deps.store, model.storageKey, model.uploadId);
+    await deps.prisma.model.update({
+      where: { id: model.id },
+      data: { state: "failed", error: appError.userMessage, uploadId: null },
+    });
+    throw appError;
+  }
+}
+
+/**
+ * Feeds the object to the ONNX inspector while hashing every byte. The inspector may stop reading early
+ * (it has seen enough); the rest is then drained into the hash so the SHA-256 always covers the whole file.
+ */
+export async function hashAndInspect(
+  stream: Readable | AsyncIterable<Uint8Array>,
+  maxBytes: number,
+  inspect: (source: AsyncIterable<Uint8Array>, opts: { maxBytes: number }) => Promise<TOnnxSummary> = inspectOnnxStream,
+): Promise<{ sha256: string; sizeBytes: number; summary: TOnnxSummary }> {
+  const hash = createHash("sha256");
+  let sizeBytes = 0;
+  const source = (stream as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+  let sourceDone = false;
+  const pull = async (): Promise<IteratorResult<Uint8Array>> => {
+    if (sourceDone) return { done: true, value: undefined };
+    const next = await source.next();
+    if (next.done) {
+      sourceDone = true;
+      return next;
+    }
+    hash.update(next.value);
+    sizeBytes += next.value.byteLength;
+    return next;
+  };
+  const tee: AsyncIterable<Uint8Array> = {
+    [Symbol.asyncIterator]: () => ({
+      next: pull,
+      // The inspector breaking out of its loop must not close the underlying stream: we still need its bytes.
+      return: async () => ({ done: true, value: undefined }),
+    }),
+  };
+  try {
+    const summary = await inspect(tee, { maxBytes });
+    while (!(await pull()).done) {
+      // draining into the hash
+    }
+    return { sha256: hash.digest("hex"), sizeBytes, summary };
+  } finally {
+    if (!sourceDone) await source.return?.();
+  }
+}
+
+function summarizeNumbers(numbers: number[]): string {
+  return numbers.length <= 10 ? numbers.join(", ") : `${numbers.slice(0, 10).join(", ")} and ${numbers.length - 10} more`;
+}
