@@ -1,0 +1,85 @@
+import { ConfigError, loadConfig } from "../../server/config";
+import { createLogger } from "../../server/logger";
+import { CliError, CliUsageError } from "../errors";
+
+const USAGE = "usage: condense worker [--concurrency N] [--id NAME] [--drain-timeout SECONDS]";
+
+type TWorkerArgs = { concurrency?: number; id?: string; drainTimeoutSeconds?: number };
+
+/** Parses `condense worker` flags; wrong ones throw CliUsageError (exit 2). */
+export function parseWorkerArgs(args: readonly string[]): TWorkerArgs {
+  const out: TWorkerArgs = {};
+  for (let i = 0; i < args.length; i++) {
+    const word = args[i];
+    const eq = word.indexOf("=");
+    const name = eq === -1 ? word : word.slice(0, eq);
+    const takeValue = (): string => {
+      if (eq !== -1) return word.slice(eq + 1);
+      const value = args[++i];
+      if (value === undefined) throw new CliUsageError(`${name} needs a value\n${USAGE}`);
+      return value;
+    };
+    if (name === "--concurrency") {
+      const n = Number(takeValue());
+      if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliUsageError(`--concurrency must be a whole number from 1 to 64\n${USAGE}`);
+      out.concurrency = n;
+    } else if (name === "--id") {
+      const id = takeValue();
+      if (!/^[\w.\-]{1,64}$/.test(id)) throw new CliUsageError(`--id may use letters, digits, ".", "_" and "-" (at most 64)\n${USAGE}`);
+      out.id = id;
+    } else if (name === "--drain-timeout") {
+      const s = Number(takeValue());
+      if (!Number.isFinite(s) || s < 0) throw new CliUsageError(`--drain-timeout must be a number of seconds >= 0\n${USAGE}`);
+      out.drainTimeoutSeconds = s;
+    } else {
+      throw new CliUsageError(`unknown option "${word}"\n${USAGE}`);
+    }
+  }
+  return out;
+}
+
+/**
+ * `condense worker`: runs jobs from the queue until SIGTERM/SIGINT. The first signal drains (running jobs may
+ * finish within the drain timeout, then are handed back to the queue); a second one hands them back at once.
+ * Logs are JSON lines on stdout.
+ */
+export async function workerCommand(args: string[]): Promise<void> {
+  const flags = parseWorkerArgs(args);
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) throw new CliError(err.message, { exitCode: 2 });
+    throw err;
+  }
+  if (!config.DATABASE_URL || !config.S3_ENDPOINT) {
+    const missing = [!config.DATABASE_URL && "DATABASE_URL", !config.S3_ENDPOINT && "S3_ENDPOINT"].filter(Boolean).join(" and ");
+    throw new CliError(`invalid config: the worker needs ${missing} (a standalone worker has no embedded database or storage)`, { exitCode: 2 });
+  }
+
+  const logger = createLogger("worker", config.LOG_LEVEL);
+  // Imported only now: a config mistake is reported before loading Prisma, the S3 SDK and onnxruntime.
+  const { startWorker } = await import("../../worker/jobs/start-worker");
+  const worker = await startWorker({
+    config,
+    workerId: flags.id,
+    concurrency: flags.concurrency,
+    logger,
+    drainTimeoutMs: flags.drainTimeoutSeconds === undefined ? undefined : flags.drainTimeoutSeconds * 1000,
+  });
+
+  let signals = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    signals++;
+    logger.info({ signal }, signals === 1 ? "stopping: draining running jobs" : "stopping now: handing running jobs back");
+    worker
+      .stop({ drain: signals === 1 })
+      .then(() => process.exit(0))
+      .catch((err) => {
+        logger.error({ err }, "worker did not stop cleanly");
+        process.exit(1);
+      });
+  };
+  process.on("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+}

@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import os from "node:os";
+import type PgBoss from "pg-boss";
+import type { TConfig } from "../../server/config";
+import { createPrismaClient } from "../../server/db/prisma";
+import { createLogger, type Logger } from "../../server/logger";
+import { createJobQueue, JOB_QUEUE_NAME, type TJobQueue, type TJobQueueMessage } from "../../server/queue/job-queue";
+import { createObjectStore, deletePrefix } from "../../server/storage/object-store";
+import { claimJob, failJob, publishJobResult, readJobState, releaseJob, renewLease, writeJobProgress, type TJobLease } from "./job-lease";
+import { createProgressReporter } from "./progress-reporter";
+import { reapStaleJobs } from "./reap-stale-jobs";
+import { describeJobFailure, JobAbortedError, runCompressionJob, type TJobDeps } from "./run-compression-job";
+
+export type TStartWorkerOptions = {
+  config: TConfig;
+  /** Human name for logs and the Job row; a random suffix is always added so two processes never share a lease. */
+  workerId?: string;
+  /** Jobs run at once (default WORKER_CONCURRENCY). */
+  concurrency?: number;
+  logger?: Logger;
+  /** How long a graceful stop waits for running jobs before handing them back to the queue. */
+  drainTimeoutMs?: number;
+  /** pg-boss polling interval per slot: the idle pickup delay is at most this. */
+  pollingIntervalSeconds?: number;
+  /** Overrides for tests (the pipeline). */
+  deps?: Pick<TJobDeps, "runPipeline">;
+};
+
+export type TWorker = {
+  /** The id written to Job.workerId. */
+  workerId: string;
+  /** Ids of jobs this process is running now. */
+  runningJobIds: () => string[];
+  /**
+   * Stops taking jobs. With drain (default) running jobs may finish until the timeout; whatever still runs then
+   * (or at once without drain) is handed back to the queue, never failed. Calling it again with `drain: false`
+   * cuts a drain short. Resolves when everything is closed.
+   */
+  stop: (opts?: { drain?: boolean; timeoutMs?: number }) => Promise<void>;
+};
+
+/** Progress writes per job: at most 2 per second. */
+const PROGRESS_MIN_INTERVAL_MS = 500;
+/** Default graceful-stop budget; below Kubernetes' default 30 s termination grace period. */
+const DEFAULT_DRAIN_TIMEOUT_MS = 25_000;
+/** pg-boss's minimum; a poll is one indexed `SKIP LOCKED` query, cheap enough to do twice a second per slot. */
+const DEFAULT_POLLING_INTERVAL_SECONDS = 0.5;
+
+type TActiveJob = { lease: TJobLease; controller: AbortController };
+
+/**
+ * Starts a worker: `concurrency` pg-boss consumers on the job queue, each running one job at a time under a lease
+ * (claim → heartbeat → publish, see job-lease.ts), plus a reaper that recovers jobs of dead workers.
+ */
+export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
+  const { config } = opts;
+  if (!config.DATABASE_URL) throw new Error("the worker needs DATABASE_URL");
+  if (!config.S3_ENDPOINT) throw new Error("the worker needs S3_ENDPOINT");
+  const concurrency = opts.concurrency ?? config.WORKER_CONCURRENCY;
+  const workerId = `${opts.workerId ?? `${os.hostname()}-${process.pid}`}-${randomBytes(3).toString("hex")}`;
+  const logger = (opts.logger ?? createLogger("worker", config.LOG_LEVEL)).child({ workerId });
+  const heartbeatMs = config.WORKER_HEARTBEAT_SECONDS * 1000;
+  const reapIntervalMs = Math.max(1000, Math.min(5000, (config.WORKER_LEASE_SECONDS * 1000) / 3));
+
+  const prisma = createPrismaClient(config.DATABASE_URL);
+  const store = createObjectStore(config);
+  let queue: TJobQueue;
+  try {
+    queue = await createJobQueue(config.DATABASE_URL, { maxConnections: concurrency + 3, logger });
+  } catch (err) {
+    await prisma.$disconnect().catch(() => undefined);
+    throw err;
+  }
+  const deps: TJobDeps = { prisma, store, runPipeline: opts.deps?.runPipeline };
+
+  const active = new Map<string, TActiveJob>();
+  const handlers = new Set<Promise<void>>();
+  let stopping = false;
+
+  /** One job's whole life in this worker. Never throws for job failures: those end in the Job row. */
+  const runJob = async (jobId: string): Promise<void> => {
+    const job = await claimJob(prisma, jobId, workerId);
+    if (!job) {
+      // Canceled while queued, already finished, or another delivery of it runs elsewhere: ack and move on.
+      logger.debug({ jobId }, "delivery skipped: job is not claimable");
+      return;
+    }
+    const jobLogger = logger.child({ jobId, attempt: job.attempt });
+    jobLogger.info("job claimed");
+    const controller = new AbortController();
+    active.set(jobId, { lease: job, controller });
+
+    const abortFromDatabase = async (): Promise<void> => {
+      if (controller.signal.aborted) return;
+      const state = await readJobState(prisma, jobId).catch(() => undefined);
+      if (!controller.signal.aborted) controller.abort(new JobAbortedError(state === "canceled" ? "canceled" : "lease-lost"));
+    };
+
+    let stage = "starting";
+    const reporter = createProgressReporter({
+      minIntervalMs: PROGRESS_MIN_INTERVAL_MS,
+      write: (p) => writeJobProgress(prisma, job, p),
+      onLost: () => void abortFromDatabase(),
+      onError: (err) => jobLogger.warn({ err }, "progress write failed"),
+    });
+
+    let beating = false;
+    const heartbeat = setInterval(() => {
+      if (beating || controller.signal.aborted) return;
+      beating = true;
+      renewLease(prisma, job)
+        .then((ours) => (ours ? undefined : abortFromDatabase()))
+        // The database may be briefly unreachable; the lease only lapses after WORKER_LEASE_SECONDS.
+        .catch((err) => jobLogger.warn({ err }, "heartbeat failed"))
+        .finally(() => {
+          beating = false;
+        });
+    }, heartbeatMs);
+
+    let attemptPrefix: string | undefined;
+    try {
+      const output = await runCompressionJob(
+        {
+          job,
+          logger: jobLogger,
+          signal: controller.signal,
+          reportProgress: (p) => {
+            stage = p.stage;
+            reporter.report(p);
+          },
+        },
+        deps,
+      );
+      attemptPrefix = output.attemptPrefix;
+      reporter.close();
+      if (controller.signal.aborted) throw controller.signal.reason;
+      // INVARIANT: publication is the single guarded transaction; if it matches no row, the attempt's files go.
+      const published = await publishJobResult(prisma, job, { result: output.result, artifacts: output.artifacts });
+      if (published) {
+        attemptPrefix = undefined;
+        jobLogger.info({ artifacts: output.artifacts.length }, "job succeeded");
+      } else {
+        jobLogger.info("job was canceled or taken over before publication; its files are discarded");
+      }
+    } catch (err) {
+      // Only our own abort means "stopped from outside"; an abort-like error we did not ask for is a failure.
+      if (controller.signal.aborted) {
+        const reason = controller.signal.reason instanceof JobAbortedError ? controller.signal.reason.reason : "aborted";
+        jobLogger.info({ reason }, "job stopped");
+      } else {
+        const { userError, internal } = describeJobFailure(err, stage);
+        if (internal) jobLogger.error({ err, stage }, "job failed with an internal error");
+        else jobLogger.info({ userError }, "job failed");
+        await failJob(prisma, job, userError);
+      }
+    } finally {
+      clearInterval(heartbeat);
+      reporter.close();
+      active.delete(jobId);
+      if (attemptPrefix) await deletePrefix(store, attemptPrefix).catch((err) => jobLogger.warn({ err }, "could not delete discarded files"));
+    }
+  };
+
+  const onDelivery = async (deliveries: PgBoss.Job<TJobQueueMessage>[]): Promise<void> => {
+    for (const delivery of deliveries) {
+      const jobId = delivery.data?.jobId;
+      if (typeof jobId !== "string") {
+        logger.warn({ deliveryId: delivery.id }, "dropping a queue message without a job id");
+        continue;
+      }
+      if (stopping) {
+        // pg-boss fetched this just as we stopped: hand it straight back instead of starting it.
+        await queue.enqueue(jobId);
+        continue;
+      }
+      const handler = runJob(jobId);
+      handlers.add(handler);
+      try {
+        await handler;
+      } finally {
+        handlers.delete(handler);
+      }
+    }
+  };
+
+  for (let i = 0; i < concurrency; i++) {
+    await queue.boss.work<TJobQueueMessage>(
+      JOB_QUEUE_NAME,
+      { batchSize: 1, pollingIntervalSeconds: opts.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS },
+      onDelivery,
+    );
+  }
+
+  let reaping: Promise<void> | undefined;
+  const reap = (): Promise<void> => {
+    if (reaping || stopping) return reaping ?? Promise.resolve();
+    reaping = reapOnce().finally(() => {
+      reaping = undefined;
+    });
+    return reaping;
+  };
+  const reapOnce = async (): Promise<void> => {
+    try {
+      const result = await reapStaleJobs(queue, store, {
+        leaseSeconds: config.WORKER_LEASE_SECONDS,
+        maxAttempts: config.JOB_MAX_ATTEMPTS,
+      });
+      if (result.requeued.length || result.failed.length || result.redelivered.length) {
+        logger.warn(result, "recovered jobs of workers that stopped responding");
+      }
+    } catch (err) {
+      logger.warn({ err }, "reaper pass failed");
+    }
+  };
+  const reaper = setInterval(() => void reap(), reapIntervalMs);
+  void reap();
+
+  logger.info({ concurrency, heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS, leaseSeconds: config.WORKER_LEASE_SECONDS }, "worker started");
+
+  let stopPromise: Promise<void> | undefined;
+  let cutDrainShort: (() => void) | undefined;
+  const stop = (stopOpts: { drain?: boolean; timeoutMs?: number } = {}): Promise<void> => {
+    const drain = stopOpts.drain ?? true;
+    if (stopPromise) {
+      if (!drain) cutDrainShort?.();
+      return stopPromise;
+    }
+    stopping = true;
+    stopPromise = (async () => {
+      clearInterval(reaper);
+      await queue.boss.offWork(JOB_QUEUE_NAME);
+      await reaping;
+      // A poll already in flight may still deliver one job; onDelivery hands it back (stopping is set).
+      await sleep(300);
+      if (drain && active.size > 0) {
+        logger.info({ running: [...active.keys()] }, "draining: waiting for running jobs");
+        const drainTimeoutMs = stopOpts.timeoutMs ?? opts.drainTimeoutMs ?? DEFAULT_DRAIN_TIMEOUT_MS;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, drainTimeoutMs);
+          cutDrainShort = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+          void Promise.allSettled([...handlers]).then(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+      for (const [jobId, entry] of active) {
+        const released = await releaseJob(queue, entry.lease).catch((err) => {
+          logger.error({ err, jobId }, "could not hand a running job back; the reaper will recover it");
+          return false;
+        });
+        if (released) logger.info({ jobId }, "handed a running job back to the queue");
+        entry.controller.abort(new JobAbortedError("released"));
+      }
+      await Promise.allSettled([...handlers]);
+      await queue.stop();
+      await prisma.$disconnect().catch(() => undefined);
+      logger.info("worker stopped");
+    })();
+    return stopPromise;
+  };
+
+  return { workerId, runningJobIds: () => [...active.keys()], stop };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
