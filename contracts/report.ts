@@ -55,6 +55,77 @@ export const ZProvenance = z.object({
   intraOpThreads: z.number(),
 });
 
+/** Fidelity of one output of the compressed model against the original on the same inputs. */
+export const ZOutputFidelity = z.object({
+  name: z.string(),
+  /** Elements compared over all batches. */
+  elements: z.number(),
+  cosine: z.number(),
+  /** Lowest per-sample cosine. */
+  cosineMin: z.number(),
+  mse: z.number(),
+  maxAbsError: z.number(),
+  /** Capped at ±200 dB (identical outputs). */
+  snrDb: z.number(),
+  /** Share of rows whose argmax agrees; only for outputs that look like class scores ([N, C] or [N, T, C]). */
+  top1Agreement: z.number().optional(),
+  /** Elements that are NaN/Inf in the compressed output but finite in the original. */
+  nonFiniteCount: z.number(),
+});
+export type TOutputFidelity = z.infer<typeof ZOutputFidelity>;
+
+/** One row of the per-layer sensitivity table: only this node quantized, everything else float. */
+export const ZSensitivityEntry = z.object({
+  node: z.string(),
+  opType: z.string(),
+  /** Worst-output cosine with only this node quantized. */
+  cosine: z.number(),
+  /** Worst-output SNR in dB with only this node quantized. */
+  snrDb: z.number(),
+});
+export type TSensitivityEntry = z.infer<typeof ZSensitivityEntry>;
+
+/** Top-1 accuracy against user labels (only when labels were supplied). */
+export const ZAccuracy = z.object({
+  /** Output whose argmax is the prediction. */
+  output: z.string(),
+  samples: z.number(),
+  original: z.object({ top1: z.number() }),
+  compressed: z.object({ top1: z.number() }),
+});
+
+/** What a pruning pass did (report.pruning). MACs are counted for `macs.inputShapes`. */
+export const ZPruningReport = z.object({
+  method: z.enum(["magnitude", "nm", "channels"]),
+  params: z.object({ before: z.number(), after: z.number() }),
+  macs: z
+    .object({ before: z.number(), after: z.number(), ratio: z.number(), inputShapes: z.record(z.string(), z.array(z.number())) })
+    .optional(),
+  /** Overall share of zeros in the pruned weights (magnitude, N:M). */
+  sparsity: z.number().optional(),
+  /** Per pruned layer (magnitude/N:M) or per channel group (channels: `node` lists its layers). */
+  layers: z.array(
+    z.object({
+      node: z.string(),
+      opType: z.string().optional(),
+      sparsity: z.number().optional(),
+      channelsBefore: z.number().optional(),
+      channelsAfter: z.number().optional(),
+      /** How the weight is stored: dense, sparse-initializer or bitmask. */
+      storage: z.string().optional(),
+    }),
+  ),
+  /** Layers or groups left alone, with the reason. */
+  skipped: z.array(z.object({ node: z.string(), reason: z.string() })),
+  /** Sizes of the encoded model: pruned storage vs the same model stored dense, raw and gzip. */
+  size: z
+    .object({ sizeBytes: z.number(), gzipSizeBytes: z.number(), denseSizeBytes: z.number(), denseGzipSizeBytes: z.number() })
+    .optional(),
+  /** Options actually applied (importance, scope, N:M pattern, ...). */
+  settings: z.record(z.string(), z.unknown()).optional(),
+});
+export type TPruningReport = z.infer<typeof ZPruningReport>;
+
 export const ZReport = z.object({
   schemaVersion: z.literal(1),
   createdAt: z.string(),
@@ -64,9 +135,27 @@ export const ZReport = z.object({
   /** How inputs were obtained (generated from the signature, or the user's data). */
   inputs: z.object({ source: z.enum(["generated", "user"]), description: z.string() }).optional(),
   fidelity: z
-    .object({ cosine: z.number(), snrDb: z.number(), mse: z.number().optional(), maxAbsError: z.number().optional() })
+    .object({
+      cosine: z.number(),
+      snrDb: z.number(),
+      mse: z.number().optional(),
+      maxAbsError: z.number().optional(),
+      /** Samples the fidelity was measured on. */
+      samples: z.number().optional(),
+      /** Per-output details; `cosine`/`snrDb` above are the worst output's. */
+      outputs: z.array(ZOutputFidelity).optional(),
+    })
     .passthrough()
     .optional(),
+  /** compressed / original, for quick reading (latency ratios measured interleaved in the same process). */
+  comparison: z
+    .object({ sizeRatio: z.number(), latencyRatioP50: z.number().optional(), latencyRatioP95: z.number().optional() })
+    .optional(),
+  accuracy: ZAccuracy.optional(),
+  /** Per-layer sensitivity, most damaging layer first. */
+  sensitivity: z.array(ZSensitivityEntry).optional(),
+  /** Present when a pruning pass ran. */
+  pruning: ZPruningReport.optional(),
   provenance: ZProvenance.optional(),
   warnings: z.array(z.string()),
 }).passthrough();

@@ -1,0 +1,108 @@
+/**
+ * `npm run bench`: the public fixtures × every quantization preset. Each case runs in its own child process
+ * (bench/bench-case.ts) so peak RSS is per case. Prints a markdown table and writes bench/results/quantization.md.
+ * Filters: `--model NAME[,NAME]`, `--preset NAME[,NAME]`. Not a test: numbers depend on the machine.
+ */
+import { execFile } from "node:child_process";
+import { mkdir, writeFile } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PRESETS } from "../contracts/pipeline";
+import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
+import type { TBenchCaseResult } from "./bench-case";
+
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+/** One case may calibrate and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
+/** The quantization suite this benchmark covers (other presets, e.g. pruning, have their own issue). */
+const QUANTIZATION_PASSES: ReadonlySet<string> = new Set(["int8-dynamic", "int8-static", "fp16", "int4-weight"]);
+const CASE_TIMEOUT_MS = 15 * 60 * 1000;
+
+function readListFlag(argv: string[], name: string): string[] | undefined {
+  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (i === -1) return undefined;
+  const value = argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
+  if (!value) throw new Error(`--${name} needs a value`);
+  return value.split(",").map((s) => s.trim()).filter(Boolean);
+}
+
+function runCase(model: string, preset: string): Promise<TBenchCaseResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset],
+      { cwd: ROOT, timeout: CASE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split("\n").pop() ?? "";
+        try {
+          resolve(JSON.parse(line) as TBenchCaseResult);
+        } catch {
+          const why = err ? (err.killed ? "timed out" : err.message.split("\n")[0]) : "no result";
+          resolve({ model, preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
+        }
+      },
+    );
+  });
+}
+
+const fmt = (x: number | undefined, digits: number) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
+const mb = (b: number | undefined) => (b === undefined ? "–" : (b / 1024 / 1024).toFixed(1));
+
+/** The results as a markdown table plus notes. */
+export function formatBenchTable(rows: readonly TBenchCaseResult[]): string {
+  const header =
+    "| model | preset | size MB | size ratio | p50 orig ms | p50 comp ms | latency ratio | cosine | SNR dB | engine ms | IO ms | engine/IO | calib ms | peak RSS MB | RSS/model | notes |";
+  const sep = `|${header.split("|").slice(1, -1).map(() => "---").join("|")}|`;
+  const lines = rows.map((r) => {
+    if (!r.ok) return `| ${r.model} | ${r.preset} | | | | | | | | | | | | | | ${(r.error ?? "failed").replace(/\|/g, "/")} |`;
+    const engineOverIo = r.engineMs !== undefined && r.ioMs ? r.engineMs / r.ioMs : undefined;
+    const rssOverModel = r.peakRssBytes !== undefined && r.originalBytes ? r.peakRssBytes / r.originalBytes : undefined;
+    const notes = (r.warnings ?? []).slice(0, 2).join("; ").replace(/\|/g, "/").slice(0, 160);
+    return `| ${r.model} | ${r.preset} | ${mb(r.originalBytes)} | ${fmt(r.sizeRatio, 3)} | ${fmt(r.latencyOriginalP50Ms, 2)} | ${fmt(r.latencyCompressedP50Ms, 2)} | ${fmt(r.latencyRatio, 3)} | ${fmt(r.cosine, 4)} | ${fmt(r.snrDb, 1)} | ${fmt(r.engineMs, 0)} | ${fmt(r.ioMs, 1)} | ${fmt(engineOverIo, 1)} | ${fmt(r.calibrationMs, 0)} | ${mb(r.peakRssBytes)} | ${fmt(rssOverModel, 1)} | ${notes} |`;
+  });
+  return [header, sep, ...lines].join("\n");
+}
+
+async function main(): Promise<void> {
+  const argv = process.argv.slice(2);
+  const models = readListFlag(argv, "model") ?? [...FIXTURE_MODEL_NAMES];
+  const presets = readListFlag(argv, "preset") ?? [...PRESETS.values()].filter((p) => p.pipeline.steps.every((s) => QUANTIZATION_PASSES.has(s.pass))).map((p) => p.name);
+  for (const m of models) if (!FIXTURE_MODEL_NAMES.includes(m as never)) throw new Error(`unknown model ${m}; choose from ${FIXTURE_MODEL_NAMES.join(", ")}`);
+  for (const p of presets) if (!PRESETS.has(p)) throw new Error(`unknown preset ${p}; choose from ${[...PRESETS.keys()].join(", ")}`);
+
+  const rows: TBenchCaseResult[] = [];
+  for (const model of models) {
+    for (const preset of presets) {
+      process.stderr.write(`bench: ${model} × ${preset} ... `);
+      const t0 = Date.now();
+      const r = await runCase(model, preset);
+      process.stderr.write(`${r.ok ? "ok" : `failed: ${r.error}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
+      rows.push(r);
+    }
+  }
+  const cpu = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
+  const doc = [
+    "# Quantization benchmark",
+    "",
+    `Measured ${new Date().toISOString()} on ${cpu} (${os.availableParallelism()} cores), Node ${process.version}.`,
+    "Calibration and evaluation use inputs generated from each model's signature (different seeds); latency is",
+    "original vs compressed interleaved in the same process (40 runs after 5 warm-up). Engine time = decode + pass",
+    "(without calibration inference) + encode; IO time = reading the model file + writing the result; peak RSS is the",
+    "case's child process high-water mark (Node + onnxruntime baseline included) up to writing the model.",
+    "",
+    formatBenchTable(rows),
+    "",
+  ].join("\n");
+  process.stdout.write(`${formatBenchTable(rows)}\n`);
+  const outDir = path.join(ROOT, "bench", "results");
+  await mkdir(outDir, { recursive: true });
+  await writeFile(path.join(outDir, "quantization.md"), doc);
+  process.stderr.write(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, "quantization.md"))}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((err) => {
+    process.stderr.write(`bench: ${(err as Error).message}\n`);
+    process.exit(1);
+  });
+}
