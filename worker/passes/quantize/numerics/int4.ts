@@ -1,0 +1,172 @@
+/**
+ * 4-bit packing and the com.microsoft MatMulNBits weight layout.
+ *
+ * ONNX int4/uint4 tensors pack two elements per byte, the first element in the low nibble. MatMulNBits stores the
+ * transposed weight B^T as [N, blocksPerCol, blockSize / 2] bytes (same nibble order, blocks along K per output
+ * column), float scales [N * blocksPerCol], and optional uint8 zero points packed two per byte per column
+ * [N * ceil(blocksPerCol / 2)]; without zero points the kernel uses 8.
+ */
+import { roundHalfToEven } from "./quant-params";
+
+/** Packs 4-bit values (already in range, signed or unsigned) two per byte, low nibble first. */
+export function packNibbles(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) {
+    const nib = values[i] & 0x0f;
+    out[i >> 1] |= i & 1 ? nib << 4 : nib;
+  }
+  return out;
+}
+
+/** Unpacks `count` 4-bit values; `signed` sign-extends them (int4) instead of reading 0..15 (uint4). */
+export function unpackNibbles(bytes: Uint8Array, count: number, signed: boolean): Int8Array {
+  const out = new Int8Array(count);
+  for (let i = 0; i < count; i++) {
+    const nib = i & 1 ? bytes[i >> 1] >> 4 : bytes[i >> 1] & 0x0f;
+    out[i] = signed && nib >= 8 ? nib - 16 : nib;
+  }
+  return out;
+}
+
+/** Block sizes MatMulNBits supports on CPU for 4 bits (powers of two, at least 16). */
+export const MATMUL_NBITS_BLOCK_SIZES = [16, 32, 64, 128, 256] as const;
+
+/** A weight in MatMulNBits form. */
+export type TMatMulNBitsWeight = {
+  /** Input features (rows of the original [K, N] weight). */
+  K: number;
+  /** Output features. */
+  N: number;
+  blockSize: number;
+  blocksPerCol: number;
+  /** uint8 [N, blocksPerCol, blockSize / 2]. */
+  packed: Uint8Array;
+  /** float32 [N * blocksPerCol]. */
+  scales: Float32Array;
+  /** uint8 [N * ceil(blocksPerCol / 2)], absent for symmetric quantization (implicit 8). */
+  zeroPoints?: Uint8Array;
+};
+
+/**
+ * Scale and zero point of one block on the uint4 grid.
+ * Symmetric follows MLAS: the value with the largest magnitude maps to -8 exactly (scale = v / -8, may be negative),
+ * which uses all 16 levels instead of 15. Asymmetric maps [min(x,0), max(x,0)] onto 0..15.
+ */
+export function computeBlockParams(values: ArrayLike<number>, start: number, end: number, symmetric: boolean): { scale: number; zeroPoint: number } {
+  let mn = 0;
+  let mx = 0;
+  for (let i = start; i < end; i++) {
+    const v = values[i];
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  if (symmetric) {
+    const m = Math.abs(mn) > Math.abs(mx) ? mn : mx;
+    const scale = Math.fround(m / -8);
+    return { scale: scale === 0 ? 1 : scale, zeroPoint: 8 };
+  }
+  const scale = Math.fround((mx - mn) / 15);
+  if (scale === 0) return { scale: 1, zeroPoint: 8 };
+  const zeroPoint = Math.min(15, Math.max(0, roundHalfToEven(-mn / scale)));
+  return { scale, zeroPoint };
+}
+
+/** One value on the uint4 grid. */
+export function quantizeUint4(x: number, scale: number, zeroPoint: number): number {
+  const q = roundHalfToEven(Math.fround(x / scale)) + zeroPoint;
+  return q < 0 ? 0 : q > 15 ? 15 : q;
+}
+
+/**
+ * Builds the MatMulNBits layout from already-quantized uint4 codes given per (column n, row k) as
+ * `codes[n * K + k]`, with per-(n, block) scales and zero points. Rows beyond K in the last block are padded with
+ * the block's zero point so they dequantize to 0.
+ */
+export function packMatMulNBits(
+  codes: Uint8Array,
+  scales: Float32Array,
+  zeroPoints: Uint8Array | undefined,
+  K: number,
+  N: number,
+  blockSize: number,
+): TMatMulNBitsWeight {
+  const blocksPerCol = Math.ceil(K / blockSize);
+  const blobSize = blockSize / 2;
+  const packed = new Uint8Array(N * blocksPerCol * blobSize);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocksPerCol; b++) {
+      const zp = zeroPoints ? zeroPoints[n * blocksPerCol + b] : 8;
+      const base = (n * blocksPerCol + b) * blobSize;
+      for (let i = 0; i < blockSize; i++) {
+        const k = b * blockSize + i;
+        const code = k < K ? codes[n * K + k] : zp;
+        packed[base + (i >> 1)] |= i & 1 ? code << 4 : code;
+      }
+    }
+  }
+  let packedZp: Uint8Array | undefined;
+  if (zeroPoints) {
+    const perCol = Math.ceil(blocksPerCol / 2);
+    packedZp = new Uint8Array(N * perCol);
+    for (let n = 0; n < N; n++) {
+      for (let b = 0; b < blocksPerCol; b++) {
+        packedZp[n * perCol + (b >> 1)] |= b & 1 ? zeroPoints[n * blocksPerCol + b] << 4 : zeroPoints[n * blocksPerCol + b];
+      }
+    }
+  }
+  return { K, N, blockSize, blocksPerCol, packed, scales, zeroPoints: packedZp };
+}
+
+/**
+ * Round-to-nearest 4-bit block quantization of a MatMul weight W [K, N] (row-major, as stored in ONNX) into the
+ * MatMulNBits layout.
+ */
+export function quantizeMatMulNBitsRtn(weight: Float32Array, K: number, N: number, blockSize: number, symmetric: boolean): TMatMulNBitsWeight {
+  if (!MATMUL_NBITS_BLOCK_SIZES.includes(blockSize as (typeof MATMUL_NBITS_BLOCK_SIZES)[number])) {
+    throw new Error(`block size ${blockSize} is not supported by MatMulNBits (use 16, 32, 64, 128 or 256)`);
+  }
+  const blocksPerCol = Math.ceil(K / blockSize);
+  const codes = new Uint8Array(N * K);
+  const scales = new Float32Array(N * blocksPerCol);
+  const zps = symmetric ? undefined : new Uint8Array(N * blocksPerCol);
+  const col = new Float32Array(K);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) col[k] = weight[k * N + n];
+    for (let b = 0; b < blocksPerCol; b++) {
+      const start = b * blockSize;
+      const end = Math.min(K, start + blockSize);
+      const { scale, zeroPoint } = computeBlockParams(col, start, end, symmetric);
+      scales[n * blocksPerCol + b] = scale;
+      if (zps) zps[n * blocksPerCol + b] = zeroPoint;
+      for (let k = start; k < end; k++) codes[n * K + k] = quantizeUint4(col[k], scale, zeroPoint);
+    }
+  }
+  return packMatMulNBits(codes, scales, zps, K, N, blockSize);
+}
+
+/** Reconstructs W [K, N] from the MatMulNBits layout (what the kernel computes with); for tests and error metrics. */
+export function dequantizeMatMulNBits(w: TMatMulNBitsWeight): Float32Array {
+  const { K, N, blockSize, blocksPerCol } = w;
+  const out = new Float32Array(K * N);
+  const blobSize = blockSize / 2;
+  const perCol = Math.ceil(blocksPerCol / 2);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocksPerCol; b++) {
+      const scale = w.scales[n * blocksPerCol + b];
+      let zp = 8;
+      if (w.zeroPoints) {
+        const byte = w.zeroPoints[n * perCol + (b >> 1)];
+        zp = b & 1 ? byte >> 4 : byte & 0x0f;
+      }
+      const base = (n * blocksPerCol + b) * blobSize;
+      for (let i = 0; i < blockSize; i++) {
+        const k = b * blockSize + i;
+        if (k >= K) break;
+        const byte = w.packed[base + (i >> 1)];
+        const code = i & 1 ? byte >> 4 : byte & 0x0f;
+        out[k * N + n] = (code - zp) * scale;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,336 @@
+/**
+ * Inserts QuantizeLinear/DequantizeLinear (QDQ format) into a prepared float model, given calibrated activation
+ * ranges. Layout follows what onnxruntime's CPU provider fuses (RECIPE.md "Static int8 (QDQ)"):
+ * uint8 activations, int8 per-channel weights, int32 biases with scale input_scale × weight_scale, Q after
+ * Relu/Clip with zero point 0, shared scales through MaxPool/Resize/Reshape.
+ */
+import type { TGraphProto, TModelProto, TNodeProto } from "../../../onnx/onnx-proto";
+import type { TTensorRange } from "../calibrate/calibrator";
+import { adjustWeightScalesForBias, quantizeBias } from "../numerics/bias";
+import { computeScaleZeroPoint, computeWeightQuantParams, quantizeTensor, type TQuantType } from "../numerics/quant-params";
+import {
+  createAttribute,
+  createFloatTensor,
+  createNameFactory,
+  createNodeProto,
+  createTensor,
+  DTYPE,
+  getDefaultOpset,
+  getFloatAttribute,
+  indexGraph,
+  readFloatTensor,
+} from "../onnx-helpers";
+import type { TQdqPlan, TQdqPlanContext } from "./qdq-types";
+import { QDQ_HANDLERS } from "./registry";
+
+export type TQdqOptions = {
+  opTypesToQuantize: readonly string[];
+  nodesToExclude: readonly string[];
+  opTypesToExclude: readonly string[];
+  nodesToInclude?: readonly string[];
+  perChannel: boolean;
+  activationType: "uint8" | "int8";
+  activationSymmetric: boolean;
+};
+
+export type TQdqStats = {
+  quantizedNodes: string[];
+  activations: number;
+  weights: number;
+  biases: number;
+  /** Bias channels whose weight scale was raised to keep the int32 bias in range. */
+  raisedWeightScales: number;
+};
+
+/** Ops ORT fuses into integer kernels when surrounded by Q/DQ. */
+const WEIGHTED_OPS = new Set(["Conv", "MatMul", "Gemm"]);
+
+/** Predicate for "is this node selected" from the include/exclude options. */
+export function createNodeSelector(opts: Pick<TQdqOptions, "opTypesToQuantize" | "nodesToExclude" | "opTypesToExclude" | "nodesToInclude">): (n: TNodeProto) => boolean {
+  const ops = new Set(opts.opTypesToQuantize);
+  const exNodes = new Set(opts.nodesToExclude);
+  const exOps = new Set(opts.opTypesToExclude);
+  const include = opts.nodesToInclude ? new Set(opts.nodesToInclude) : undefined;
+  return (n) => {
+    const op = n.opType ?? "";
+    if (n.domain && n.domain !== "ai.onnx") return false;
+    if (!ops.has(op) || exOps.has(op) || exNodes.has(n.name ?? "")) return false;
+    return include ? include.has(n.name ?? "") : true;
+  };
+}
+
+/**
+ * Plans the QDQ layout. With `ranges` undefined every float-looking activation counts as quantizable:
+ * that is how the tensors to calibrate are found before calibration.
+ */
+export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: ReadonlyMap<string, TTensorRange>): TQdqPlan {
+  const graph = model.graph!;
+  const index = indexGraph(graph);
+  const plan: TQdqPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map() };
+  const isSelected = createNodeSelector(opts);
+  const perChannel = opts.perChannel && getDefaultOpset(model) >= 13;
+  const isFloatWeight = (name: string) => {
+    const t = index.initializers.get(name);
+    return !!t && t.dataType === DTYPE.FLOAT;
+  };
+  // An excluded Conv/MatMul between quantized neighbours would still be fused by ORT (DQ → op → Q), so its
+  // output (and the Relu/Clip right after it) must not get a Q: that is what keeps it in float.
+  const blocked = new Set<string>();
+  const isExcluded = createNodeSelector({ opTypesToQuantize: [...WEIGHTED_OPS], nodesToExclude: [], opTypesToExclude: [], nodesToInclude: [...opts.nodesToExclude] });
+  const exOps = new Set(opts.opTypesToExclude);
+  for (const node of graph.node) {
+    if (!isExcluded(node) && !(WEIGHTED_OPS.has(node.opType ?? "") && exOps.has(node.opType ?? ""))) continue;
+    const out = node.output[0];
+    blocked.add(out);
+    const users = index.consumers.get(out) ?? [];
+    if (users.length === 1 && (users[0].opType === "Relu" || users[0].opType === "Clip")) blocked.add(users[0].output[0]);
+  }
+  const isQuantizableActivation = (name: string) => {
+    if (!name || index.initializers.has(name) || blocked.has(name)) return false;
+    return ranges ? ranges.has(name) : true;
+  };
+  const quantizeOutput = (node: TNodeProto, outputIndex = 0) => {
+    const out = node.output[outputIndex];
+    if (!out) return;
+    const users = index.consumers.get(out) ?? [];
+    // Conv → Relu/Clip → Q(zero point 0): ORT removes the Relu/Clip and fuses the rest (ReluQuantFusion).
+    if (users.length === 1 && !index.graphOutputs.has(out) && isZeroFloorActivation(users[0]) && !opts.activationSymmetric && opts.activationType === "uint8") {
+      const act = users[0].output[0];
+      if (isQuantizableActivation(act)) {
+        plan.activations.add(act);
+        return;
+      }
+    }
+    if (isQuantizableActivation(out)) plan.activations.add(out);
+  };
+  // Relu, or Clip whose lower bound is 0: a uint8 Q with zero point 0 clamps the same way, so ORT can drop it.
+  const isZeroFloorActivation = (n: TNodeProto) => {
+    if (n.opType === "Relu") return true;
+    if (n.opType !== "Clip") return false;
+    const minName = n.input[1];
+    if (minName) {
+      const t = index.initializers.get(minName);
+      return !!t && t.dataType === DTYPE.FLOAT && readFloatTensor(t)[0] === 0;
+    }
+    return getFloatAttribute(n, "min", -Infinity) === 0;
+  };
+  const ctx: TQdqPlanContext = { graph, index, plan, perChannel, isQuantizableActivation, isFloatWeight, isSelected, quantizeOutput };
+  for (const node of graph.node) {
+    if (!isSelected(node)) continue;
+    QDQ_HANDLERS.get(node.opType ?? "")?.plan(node, ctx);
+  }
+  return plan;
+}
+
+/** Lists the nodes the static pass would quantize (names), e.g. for per-layer sensitivity analysis. */
+export function listQdqNodes(model: TModelProto, opts: TQdqOptions): string[] {
+  const plan = planQdq(model, opts);
+  const names = new Set<string>();
+  for (const w of plan.weights.values()) for (const n of w.consumers) names.add(n.name ?? "");
+  return [...names];
+}
+
+/**
+ * Applies a plan to `model` (mutated in place; callers pass a prepared copy) with the calibrated ranges.
+ */
+export function applyQdq(model: TModelProto, plan: TQdqPlan, ranges: ReadonlyMap<string, TTensorRange>, opts: TQdqOptions): TQdqStats {
+  const graph = model.graph!;
+  const index = indexGraph(graph);
+  const namer = createNameFactory(model);
+  const actType: TQuantType = opts.activationType;
+  const actDtype = actType === "uint8" ? DTYPE.UINT8 : DTYPE.INT8;
+  const stats: TQdqStats = { quantizedNodes: [], activations: 0, weights: 0, biases: 0, raisedWeightScales: 0 };
+
+  // 1. Activation parameters; shared outputs take their source's (resolved transitively).
+  const actParams = new Map<string, { scale: number; zeroPoint: number }>();
+  const resolveSource = (name: string): string => {
+    let cur = name;
+    for (let i = 0; i < 100 && plan.sharedScales.has(cur); i++) cur = plan.sharedScales.get(cur)!;
+    return cur;
+  };
+  for (const name of plan.activations) {
+    const src = resolveSource(name);
+    const r = ranges.get(src) ?? ranges.get(name);
+    if (!r) continue;
+    // Values beyond where every reader saturates carry no information: spend the 256 levels inside.
+    const sat = src === name ? findSaturationInterval(name, index) : undefined;
+    const lo = sat ? Math.max(r.min, sat[0]) : r.min;
+    const hi = sat ? Math.min(r.max, sat[1]) : r.max;
+    actParams.set(name, computeScaleZeroPoint(lo, Math.max(lo, hi), actType, opts.activationSymmetric));
+  }
+
+  const head: TNodeProto[] = [];
+  const after = new Map<TNodeProto, TNodeProto[]>();
+  const inputRewrites = new Map<string, string>();
+
+  // 2. Activations: rename the producer's output, so every reader (and graph outputs) sees the dequantized value.
+  const producerOf = index.producer;
+  for (const [name, p] of actParams) {
+    const scaleName = namer(`${name}_scale`);
+    const zpName = namer(`${name}_zero_point`);
+    graph.initializer.push(createFloatTensor(scaleName, [], Float32Array.of(p.scale)));
+    graph.initializer.push(createTensor(zpName, actDtype, [], actDtype === DTYPE.UINT8 ? Uint8Array.of(p.zeroPoint) : Int8Array.of(p.zeroPoint)));
+    const qName = namer(`${name}_QuantizeLinear_Output`);
+    const producer = producerOf.get(name);
+    let floatIn = name;
+    let dqOut = name;
+    if (producer) {
+      floatIn = namer(`${name}_float`);
+      producer.output = producer.output.map((o) => (o === name ? floatIn : o));
+    } else {
+      dqOut = namer(`${name}_DequantizeLinear_Output`);
+      inputRewrites.set(name, dqOut);
+    }
+    const q = createNodeProto("QuantizeLinear", [floatIn, scaleName, zpName], [qName], { name: namer(`${name}_QuantizeLinear`) });
+    const dq = createNodeProto("DequantizeLinear", [qName, scaleName, zpName], [dqOut], { name: namer(`${name}_DequantizeLinear`) });
+    if (producer) after.set(producer, [...(after.get(producer) ?? []), q, dq]);
+    else head.push(q, dq);
+    stats.activations++;
+  }
+
+  // 3. Weights (scales raised where a bias needs it), then biases.
+  const biasByWeight = new Map<string, { bias: string; input: string }[]>();
+  for (const [, b] of plan.biases) {
+    if (!actParams.has(b.input)) continue;
+    biasByWeight.set(b.weight, [...(biasByWeight.get(b.weight) ?? []), { bias: b.name, input: b.input }]);
+  }
+  const weightScales = new Map<string, Float32Array>();
+  const weightAxis = new Map<string, number | undefined>();
+  for (const [name, spec] of plan.weights) {
+    // A weight only pays off when its node's activation input is quantized too.
+    const consumers = [...spec.consumers].filter((n) => actParams.has(n.input[0]));
+    if (consumers.length === 0) continue;
+    const t = index.initializers.get(name)!;
+    const w = readFloatTensor(t);
+    const params = computeWeightQuantParams(w, t.dims, { type: "int8", symmetric: true, axis: spec.axis });
+    for (const b of biasByWeight.get(name) ?? []) {
+      const bias = readFloatTensor(index.initializers.get(b.bias)!);
+      if (params.scale.length !== 1 && bias.length !== params.scale.length) continue;
+      const adjusted = adjustWeightScalesForBias(bias, actParams.get(b.input)!.scale, params.scale);
+      for (let c = 0; c < adjusted.length; c++) if (adjusted[c] !== params.scale[c]) stats.raisedWeightScales++;
+      params.scale = adjusted;
+    }
+    const q = quantizeTensor(w, t.dims, params);
+    const qName = namer(`${name}_quantized`);
+    const sName = namer(`${name}_scale`);
+    const zName = namer(`${name}_zero_point`);
+    const dqOut = namer(`${name}_DequantizeLinear_Output`);
+    const perCh = spec.axis !== undefined;
+    graph.initializer.push(createTensor(qName, DTYPE.INT8, t.dims, Int8Array.from(q)));
+    graph.initializer.push(createFloatTensor(sName, perCh ? [params.scale.length] : [], params.scale));
+    graph.initializer.push(createTensor(zName, DTYPE.INT8, perCh ? [params.scale.length] : [], new Int8Array(params.scale.length)));
+    head.push(
+      createNodeProto("DequantizeLinear", [qName, sName, zName], [dqOut], {
+        name: namer(`${name}_DequantizeLinear`),
+        attribute: perCh ? [createAttribute("axis", spec.axis!, { asInt: true })] : [],
+      }),
+    );
+    for (const n of consumers) {
+      n.input = n.input.map((x, i) => (i > 0 && x === name ? dqOut : x));
+      stats.quantizedNodes.push(n.name ?? "");
+    }
+    weightScales.set(name, params.scale);
+    weightAxis.set(name, spec.axis);
+    stats.weights++;
+  }
+  for (const [node, b] of plan.biases) {
+    const ws = weightScales.get(b.weight);
+    const inP = actParams.get(b.input);
+    if (!ws || !inP) continue;
+    const bt = index.initializers.get(b.name)!;
+    const bias = readFloatTensor(bt);
+    if (ws.length !== 1 && ws.length !== bias.length) continue;
+    const { values, scale } = quantizeBias(bias, inP.scale, ws);
+    const qName = namer(`${b.name}_quantized`);
+    const sName = namer(`${b.name}_scale`);
+    const zName = namer(`${b.name}_zero_point`);
+    const dqOut = namer(`${b.name}_DequantizeLinear_Output`);
+    const perCh = ws.length !== 1;
+    graph.initializer.push(createTensor(qName, DTYPE.INT32, bt.dims, values));
+    graph.initializer.push(createFloatTensor(sName, perCh ? [scale.length] : [], perCh ? scale : scale.subarray(0, 1)));
+    graph.initializer.push(createTensor(zName, DTYPE.INT32, perCh ? [scale.length] : [], new Int32Array(perCh ? scale.length : 1)));
+    head.push(
+      createNodeProto("DequantizeLinear", [qName, sName, zName], [dqOut], {
+        name: namer(`${b.name}_DequantizeLinear`),
+        attribute: perCh ? [createAttribute("axis", 0, { asInt: true })] : [],
+      }),
+    );
+    node.input = node.input.map((x, i) => (i === 2 && x === b.name ? dqOut : x));
+    stats.biases++;
+  }
+
+  // 4. New node order: weight/bias/graph-input DQs first, activation Q/DQ right after their producers.
+  const nodes: TNodeProto[] = [...head];
+  for (const n of graph.node) {
+    if (inputRewrites.size) n.input = n.input.map((x) => inputRewrites.get(x) ?? x);
+    nodes.push(n);
+    const extra = after.get(n);
+    if (extra) nodes.push(...extra);
+  }
+  graph.node = nodes;
+  removeUnusedInitializers(graph);
+  stats.quantizedNodes = [...new Set(stats.quantizedNodes)];
+  return stats;
+}
+
+/**
+ * The interval outside which every reader of `name` is constant (saturated), or undefined when some reader is not
+ * saturating. E.g. HardSwish(x) is 0 for x ≤ -3, HardSigmoid is flat outside [-β/α, (1-β)/α], Sigmoid ≈ 0/1
+ * beyond ±16. Clamping the quantization range there is lossless for those readers and refines the steps inside.
+ */
+export function findSaturationInterval(name: string, index: ReturnType<typeof indexGraph>): [number, number] | undefined {
+  const users = index.consumers.get(name) ?? [];
+  if (users.length === 0 || index.graphOutputs.has(name)) return undefined;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const u of users) {
+    if (u.domain && u.domain !== "ai.onnx") return undefined;
+    if (u.input[0] !== name || u.input.slice(1).includes(name)) return undefined;
+    let iv: [number, number] | undefined;
+    switch (u.opType) {
+      case "Relu":
+        iv = [0, Infinity];
+        break;
+      case "HardSwish":
+        iv = [-3, Infinity];
+        break;
+      case "HardSigmoid": {
+        const alpha = getFloatAttribute(u, "alpha", 0.2);
+        const beta = getFloatAttribute(u, "beta", 0.5);
+        if (alpha > 0) iv = [-beta / alpha, (1 - beta) / alpha];
+        break;
+      }
+      case "Sigmoid":
+        iv = [-16, 16];
+        break;
+      case "Tanh":
+        iv = [-9, 9];
+        break;
+      case "Clip": {
+        const read = (i: number, attr: string, d: number) => {
+          const t = u.input[i] ? index.initializers.get(u.input[i]) : undefined;
+          if (u.input[i] && !t) return undefined;
+          return t ? readFloatTensor(t)[0] : getFloatAttribute(u, attr, d);
+        };
+        const mn = read(1, "min", -Infinity);
+        const mx = read(2, "max", Infinity);
+        if (mn !== undefined && mx !== undefined) iv = [mn, mx];
+        break;
+      }
+    }
+    if (!iv) return undefined;
+    lo = Math.min(lo, iv[0]);
+    hi = Math.max(hi, iv[1]);
+  }
+  return [lo, hi];
+}
+
+/** Drops initializers nothing reads any more (the float weights that were replaced). */
+export function removeUnusedInitializers(graph: TGraphProto): void {
+  const used = new Set<string>();
+  const idx = indexGraph(graph);
+  for (const name of idx.consumers.keys()) used.add(name);
+  for (const o of graph.output) used.add(o.name ?? "");
+  const inputs = new Set(graph.input.map((i) => i.name));
+  graph.initializer = graph.initializer.filter((t) => used.has(t.name ?? "") || inputs.has(t.name));
+}
