@@ -126,6 +126,33 @@ export const ZPruningReport = z.object({
 });
 export type TPruningReport = z.infer<typeof ZPruningReport>;
 
+/** One row of report.steps: the model after this step vs the original, so users see which step cost what. */
+export const ZStepReport = z.object({
+  /** Index in pipeline.steps. */
+  index: z.number(),
+  pass: z.string(),
+  /** False for steps that only measure (analyze): then the numbers are the previous model's. */
+  transformed: z.boolean(),
+  wallMs: z.number(),
+  /** Calibration inference inside the step (part of wallMs). */
+  calibrationMs: z.number().optional(),
+  sizeBytes: z.number().optional(),
+  /** sizeBytes / original size. */
+  sizeRatio: z.number().optional(),
+  latencyMsP50: z.number().optional(),
+  /** p50 latency / original p50, measured interleaved with the original. */
+  latencyRatioP50: z.number().optional(),
+  /** Worst-output cosine and SNR vs the original on a few evaluation batches. */
+  cosine: z.number().optional(),
+  snrDb: z.number().optional(),
+  /** Evaluation samples behind cosine/snrDb. */
+  samples: z.number().optional(),
+  warnings: z.array(z.string()).optional(),
+  /** What the pass did (quantized nodes, factorized layers, ...). */
+  stats: z.record(z.string(), z.unknown()).optional(),
+});
+export type TStepReport = z.infer<typeof ZStepReport>;
+
 export const ZReport = z.object({
   schemaVersion: z.literal(1),
   createdAt: z.string(),
@@ -156,6 +183,8 @@ export const ZReport = z.object({
   sensitivity: z.array(ZSensitivityEntry).optional(),
   /** Present when a pruning pass ran. */
   pruning: ZPruningReport.optional(),
+  /** Per pipeline step: size, latency and fidelity after it (multi-step pipelines show which step cost what). */
+  steps: z.array(ZStepReport).optional(),
   provenance: ZProvenance.optional(),
   warnings: z.array(z.string()),
 }).passthrough();

@@ -4,8 +4,13 @@
  */
 import type { z } from "zod";
 import type { TPassName, TPipelineStep, TReport, ZModelMeasurement, ZProvenance } from "../../contracts";
+import type { TDataSource } from "../data/data-source";
 import type { TModelProto } from "../onnx/onnx-proto";
 import { ANALYZE_PASS } from "../passes/analyze/analyze-pass";
+import { CLUSTER_PASS } from "../passes/cluster/cluster-pass";
+import { LOW_RANK_PASS } from "../passes/factorize/low-rank-pass";
+import { FP16_PASS, INT4_WEIGHT_PASS, INT8_DYNAMIC_PASS, INT8_STATIC_PASS } from "./quantize-pass-handlers";
+import { PRUNE_CHANNELS_PASS, PRUNE_MAGNITUDE_PASS, PRUNE_NM_PASS } from "../passes/prune/prune-passes";
 
 export type TPassLogger = { info: (o: object, msg?: string) => void };
 
@@ -23,6 +28,12 @@ export type TPassContext<TOptions> = {
   modelBytes?: Uint8Array;
   /** True when an earlier step changed the model. */
   isTransformed: boolean;
+  /** The user's calibration data, when given (passes that can use data but do not need it check this). */
+  calibration?: TDataSource;
+  /** Inputs generated from the signature of the model this pass receives, for passes that cannot run without data. */
+  fallbackCalibration: TDataSource;
+  /** onnxruntime intra-op threads for passes that run inference (calibration). */
+  intraOpThreads?: number;
 };
 
 /** What a pass returns: a new model (transforms), and/or report sections and warnings. */
@@ -35,6 +46,10 @@ export type TPassOutput = {
    * other keys (e.g. `quantization`, `calibration`) are set at the top level.
    */
   report?: TReportSections;
+  /** What the pass did, for this step's row in report.steps (quantized nodes, factorized layers, ...). */
+  stats?: Record<string, unknown>;
+  /** Time spent in calibration inference inside the pass (reported apart from engine time). */
+  calibrationMs?: number;
 };
 
 /** Report sections a pass may contribute; measurement and provenance objects may be partial. */
@@ -64,4 +79,15 @@ function register<N extends TPassName>(handler: TPassHandler<N>): [TPassName, TP
 }
 
 /** Every pass this worker can run. A pipeline step whose pass is missing here fails with a clear message. */
-export const PASS_HANDLERS: ReadonlyMap<TPassName, TPassHandler> = new Map([register(ANALYZE_PASS)]);
+export const PASS_HANDLERS: ReadonlyMap<TPassName, TPassHandler> = new Map([
+  register(ANALYZE_PASS),
+  register(PRUNE_MAGNITUDE_PASS),
+  register(PRUNE_NM_PASS),
+  register(PRUNE_CHANNELS_PASS),
+  register(INT8_DYNAMIC_PASS),
+  register(INT8_STATIC_PASS),
+  register(FP16_PASS),
+  register(INT4_WEIGHT_PASS),
+  register(LOW_RANK_PASS),
+  register(CLUSTER_PASS),
+]);
