@@ -11,8 +11,8 @@ import path from "node:path";
 import { findPreset } from "../contracts/pipeline";
 import { createGeneratedDataSource } from "../worker/data/generated-source";
 import { buildComparisonReport } from "../worker/evaluate/build-comparison-report";
-import { decodeModel, encodeModel } from "../worker/onnx/model-io";
-import { runLocalStep } from "../worker/evaluate/local-steps";
+import { decodeModel } from "../worker/onnx/model-io";
+import { runPipeline } from "../worker/pipeline/run-pipeline";
 import type { TDataBatch, TDataSource } from "../worker/data/data-source";
 import { createRandom } from "../worker/data/generate-inputs";
 import type { TModelProto } from "../worker/onnx/onnx-proto";
@@ -39,6 +39,8 @@ export type TBenchCaseResult = {
   /** RSS after loading modules, before reading the model (Node + onnxruntime baseline). */
   baselineRssBytes?: number;
   warnings?: string[];
+  /** Per step of multi-step presets: size ratio after it and its wall time. */
+  steps?: { pass: string; sizeRatio?: number; wallMs: number }[];
 };
 
 /**
@@ -102,23 +104,30 @@ export async function runBenchCase(modelName: TFixtureModelName, presetName: str
     const bytes = new Uint8Array(await readFile(modelPath));
     const readMs = performance.now() - tRead;
 
+    // Decoding here only gives the synthetic calibration source its signature: zero-copy, not engine work.
+    const original = decodeModel(bytes);
     const tEngine = performance.now();
-    let model = decodeModel(bytes);
-    const original = model;
-    let calibrationMs = 0;
-    const warnings: string[] = [];
-    for (const step of preset.pipeline.steps) {
-      // No `calibration` given: int8-static calibrates on generated inputs (timed apart), int4-weight uses
-      // round-to-nearest, so engine time excludes calibration inference as the target requires.
-      const r = await runLocalStep(model, step, {
-        fallbackCalibration: createBenchSource(modelName, model, CALIBRATION_BATCHES, 0),
-      });
-      model = r.model;
-      calibrationMs += r.calibrationMs;
-      warnings.push(...r.warnings);
-    }
-    const outBytes = encodeModel(model);
+    // The shared runner with evaluation off: decode + passes + encode, with calibration inference timed apart in
+    // report.steps. No `calibration` given: int8-static calibrates on generated inputs, int4-weight uses
+    // round-to-nearest, so engine time excludes calibration inference as the target requires.
+    const run = await runPipeline({
+      modelBytes: bytes,
+      modelName: `${modelName}.onnx`,
+      pipeline: preset.pipeline,
+      signal: new AbortController().signal,
+      reportProgress: () => {},
+      generatedDimSizes: FIXTURE_DIM_SIZES[modelName],
+      fallbackCalibration: createBenchSource(modelName, original, CALIBRATION_BATCHES, 0),
+      evaluate: false,
+    });
+    const compressed = run.artifacts.find((a) => a.name.endsWith(".compressed.onnx"));
+    if (!compressed) throw new Error("the preset produced no model");
+    const outBytes = compressed.bytes;
+    const calibrationMs = (run.report.steps ?? []).reduce((a, s) => a + (s.calibrationMs ?? 0), 0);
     const engineMs = performance.now() - tEngine - calibrationMs;
+    const warnings = [...run.report.warnings];
+    const stepRows = run.report.steps ?? [];
+    const model = decodeModel(outBytes);
 
     const tWrite = performance.now();
     await writeFile(path.join(tmp, "out.onnx"), outBytes);
@@ -146,6 +155,7 @@ export async function runBenchCase(modelName: TFixtureModelName, presetName: str
       ioMs: readMs + writeMs,
       calibrationMs,
       engineMs,
+      steps: stepRows.map((r) => ({ pass: r.pass, sizeRatio: r.sizeRatio, wallMs: r.wallMs })),
       warnings: [...warnings, ...report.warnings].filter((w) => !w.includes("generated inputs")),
     };
   } catch (err) {

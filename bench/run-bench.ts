@@ -10,12 +10,25 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PRESETS } from "../contracts/pipeline";
 import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
+import { computeRandomizedSvd } from "../worker/passes/factorize/svd";
 import type { TBenchCaseResult } from "./bench-case";
+
+/** Randomized SVD of a 4096×4096 matrix at rank 256 (the size the low-rank pass must handle on 2 cores). */
+function timeLargeSvd(): string {
+  const n = 4096;
+  const a = new Float32Array(n * n);
+  for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 0.000123) + 0.01 * Math.sin(i * 7.31);
+  const t0 = performance.now();
+  computeRandomizedSvd(a, n, n, { rank: 256, powerIterations: 1, seed: 0 });
+  return `Randomized SVD 4096×4096, rank 256 (+10 oversampling, 1 power iteration), single thread: ${((performance.now() - t0) / 1000).toFixed(1)} s`;
+}
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** One case may calibrate and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
 /** The quantization suite this benchmark covers (other presets, e.g. pruning, have their own issue). */
 const QUANTIZATION_PASSES: ReadonlySet<string> = new Set(["int8-dynamic", "int8-static", "fp16", "int4-weight"]);
+/** Structure-level presets benchmarked too (issue 6): factorization, clustering and the two combined recipes. */
+const STRUCTURE_PRESETS: readonly string[] = ["low-rank", "cluster", "max-compression", "max-speed"];
 const CASE_TIMEOUT_MS = 15 * 60 * 1000;
 
 function readListFlag(argv: string[], name: string): string[] | undefined {
@@ -66,7 +79,7 @@ export function formatBenchTable(rows: readonly TBenchCaseResult[]): string {
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
   const models = readListFlag(argv, "model") ?? [...FIXTURE_MODEL_NAMES];
-  const presets = readListFlag(argv, "preset") ?? [...PRESETS.values()].filter((p) => p.pipeline.steps.every((s) => QUANTIZATION_PASSES.has(s.pass))).map((p) => p.name);
+  const presets = readListFlag(argv, "preset") ?? [...PRESETS.values()].filter((p) => p.pipeline.steps.every((s) => QUANTIZATION_PASSES.has(s.pass))).map((p) => p.name).concat(STRUCTURE_PRESETS);
   for (const m of models) if (!FIXTURE_MODEL_NAMES.includes(m as never)) throw new Error(`unknown model ${m}; choose from ${FIXTURE_MODEL_NAMES.join(", ")}`);
   for (const p of presets) if (!PRESETS.has(p)) throw new Error(`unknown preset ${p}; choose from ${[...PRESETS.keys()].join(", ")}`);
 
@@ -80,6 +93,8 @@ async function main(): Promise<void> {
       rows.push(r);
     }
   }
+  const svdLine = argv.includes("--no-svd") ? "" : timeLargeSvd();
+  if (svdLine) process.stderr.write(`bench: ${svdLine}\n`);
   const cpu = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
   const doc = [
     "# Quantization benchmark",
@@ -91,6 +106,8 @@ async function main(): Promise<void> {
     "case's child process high-water mark (Node + onnxruntime baseline included) up to writing the model.",
     "",
     formatBenchTable(rows),
+    "",
+    svdLine,
     "",
   ].join("\n");
   process.stdout.write(`${formatBenchTable(rows)}\n`);

@@ -1,6 +1,6 @@
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { PRESETS, type TPipelineSpec } from "../../contracts/pipeline";
+import { PRESETS, parsePipelineText, type TPipelineSpec } from "../../contracts/pipeline";
 import type { TReport } from "../../contracts/report";
 import { openDataSource, type TDataSource } from "../../worker/data/data-source";
 import { decodeModel } from "../../worker/onnx/model-io";
@@ -19,7 +19,11 @@ import { resolvePipelineOption } from "../pipeline-option";
 
 const OPTIONS = {
   preset: { type: "string", valueName: "NAME", description: "Pipeline preset (listed below)" },
-  pipeline: { type: "string", valueName: "JSON|@FILE", description: "Pipeline spec instead of a preset (inline JSON or @file.json)" },
+  pipeline: {
+    type: "string",
+    valueName: "SPEC",
+    description: "Pipeline instead of a preset: inline JSON, @file.json, or text like \"prune-channels(ratio=0.3) > int8-static\"",
+  },
   calib: { type: "string", valueName: "PATH", description: "Calibration data: .npy, .npz, .pb, a folder of them or model-zoo test_data_set_N folders" },
   eval: { type: "string", valueName: "PATH", description: "Evaluation data (same formats; labels.npy / a 'labels' array enables accuracy)" },
   output: { type: "string", short: "o", valueName: "OUT.onnx", description: "Where to write the compressed model" },
@@ -51,8 +55,22 @@ export function formatRunHelp(): string {
     "Examples:",
     "  condense run model.onnx --preset int8-static --calib calib/ -o model.int8.onnx",
     "  condense run model.onnx --pipeline '{\"steps\":[{\"pass\":\"int4-weight\",\"options\":{\"blockSize\":64}}]}' -o model.int4.onnx",
+    "  condense run model.onnx --pipeline \"prune-channels(ratio=0.3) > int8-static(calibration=entropy)\" --calib calib/ -o model.fast.onnx",
     "",
   ].join("\n");
+}
+
+/**
+ * `--pipeline` in the compact text form (`prune-channels(ratio=0.3) > int8-static`) becomes JSON here, so the
+ * shared option resolver validates one canonical form; JSON and @file values pass through unchanged.
+ */
+function toPipelineJson(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const t = value.trim();
+  if (t === "" || t.startsWith("{") || t.startsWith("[") || t.startsWith("@")) return value;
+  const parsed = parsePipelineText(t);
+  if (!parsed.ok) throw new CliError(`--pipeline: ${parsed.error}`);
+  return JSON.stringify(parsed.pipeline);
 }
 
 /** Parses `--dim height=48,width=192`. */
@@ -118,6 +136,16 @@ function formatSummary(report: TReport, written: string): string {
   if (report.accuracy) {
     lines.push(`accuracy top-1 ${(report.accuracy.original.top1 * 100).toFixed(2)}% -> ${(report.accuracy.compressed.top1 * 100).toFixed(2)}% on ${report.accuracy.samples} samples`);
   }
+  const transforming = (report.steps ?? []).filter((s) => s.transformed);
+  if (transforming.length > 1) {
+    lines.push("steps    (after each step, vs the original)");
+    for (const s of transforming) {
+      const size = s.sizeRatio !== undefined ? `size x${s.sizeRatio.toFixed(3)}` : "";
+      const lat = s.latencyRatioP50 !== undefined ? `, latency x${s.latencyRatioP50.toFixed(3)}` : "";
+      const cos = s.cosine !== undefined ? `, cosine ${s.cosine.toFixed(5)}` : "";
+      lines.push(`  ${String(s.index + 1).padStart(2)}. ${s.pass.padEnd(16)} ${size}${lat}${cos} (${s.wallMs} ms)`);
+    }
+  }
   const worst = report.sensitivity?.slice(0, 3) ?? [];
   if (worst.length > 0) lines.push(`most sensitive layers: ${worst.map((s) => `${s.node} (${s.snrDb.toFixed(1)} dB)`).join(", ")}`);
   for (const w of report.warnings) lines.push(`warning: ${w}`);
@@ -149,7 +177,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const cwd = process.cwd();
   const modelArg = parsed.positionals[0];
   if (!modelArg) throw new CliError("give the model to compress: condense run MODEL.onnx --preset NAME -o OUT.onnx");
-  const choice = await resolvePipelineOption({ pipeline: opts.pipeline, preset: opts.preset, cwd }).catch((err: Error) => {
+  const choice = await resolvePipelineOption({ pipeline: toPipelineJson(opts.pipeline), preset: opts.preset, cwd }).catch((err: Error) => {
     throw new CliError(err.message);
   });
   const pipeline: TPipelineSpec = choice.kind === "preset" ? PRESETS.get(choice.preset)!.pipeline : choice.pipeline;
@@ -180,6 +208,7 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     result = await runCompression({
       modelBytes,
+      modelName: path.basename(modelPath),
       pipeline,
       calibration,
       evaluation,
