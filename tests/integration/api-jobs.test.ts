@@ -80,14 +80,23 @@ describe("jobs", () => {
     const job = await alice.client.createJob({ modelId, preset: "analyze" });
     const report = new TextEncoder().encode(JSON.stringify({ schemaVersion: 1, hello: "report" }));
     const seen: string[] = [];
-    setTimeout(() => {
+    // Play the worker's part only after the client has seen the job queued, so a loaded machine cannot reorder it.
+    let markSeen!: () => void;
+    const firstPoll = new Promise<void>((resolve) => (markSeen = resolve));
+    void firstPoll.then(() => {
       void (async () => {
         await env.prisma.job.update({ where: { id: job.id }, data: { state: "running", stage: "analyze", progress: 0.5, startedAt: new Date() } });
         await new Promise((r) => setTimeout(r, 150));
         await publishArtifact(job.id, alice.workspaceId, "report.json", report);
       })();
-    }, 100);
-    const done = await alice.client.waitForJob(job.id, { pollMs: 50, onProgress: (j) => seen.push(j.state) });
+    });
+    const done = await alice.client.waitForJob(job.id, {
+      pollMs: 50,
+      onProgress: (j) => {
+        seen.push(j.state);
+        markSeen();
+      },
+    });
     expect(done.state).toBe("succeeded");
     expect(seen).toContain("queued");
     expect(seen.at(-1)).toBe("succeeded");
