@@ -1,3 +1,4 @@
+import { DTYPE } from "../../onnx/dtypes";
 /**
  * Small model-editing helpers the quantization passes share: element types, tensor read/write, attributes,
  * opsets, unique names and a copy-on-write model clone. Local to the passes because they need float16 and
@@ -15,29 +16,8 @@ import {
 } from "../../onnx/onnx-proto";
 import { convertFloat16ArrayToFloat32, convertFloat32ArrayToFloat16 } from "../fp16/half";
 
-/** ONNX TensorProto.DataType values the passes use. */
-export const DTYPE = {
-  FLOAT: 1,
-  UINT8: 2,
-  INT8: 3,
-  UINT16: 4,
-  INT16: 5,
-  INT32: 6,
-  INT64: 7,
-  STRING: 8,
-  BOOL: 9,
-  FLOAT16: 10,
-  DOUBLE: 11,
-  UINT32: 12,
-  UINT64: 13,
-  BFLOAT16: 16,
-  FLOAT8E4M3FN: 17,
-  FLOAT8E4M3FNUZ: 18,
-  FLOAT8E5M2: 19,
-  FLOAT8E5M2FNUZ: 20,
-  UINT4: 21,
-  INT4: 22,
-} as const;
+/** ONNX TensorProto.DataType ids: the engine has one table, in worker/onnx/dtypes.ts. */
+export { DTYPE };
 
 /** The Microsoft contrib-op domain (MatMulNBits, DynamicQuantizeMatMul). */
 export const MS_DOMAIN = "com.microsoft";
