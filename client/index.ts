@@ -17,6 +17,13 @@ export type TModel = TRouterOutputs["models"]["get"];
 export type TJob = TRouterOutputs["jobs"]["get"];
 export type TPresetInfo = TRouterOutputs["presets"]["list"][number];
 export type TCreateJobInput = TRouterInputs["jobs"]["create"];
+export type TApiKey = TRouterOutputs["keys"]["list"]["items"][number];
+export type TCreatedApiKey = TRouterOutputs["keys"]["create"];
+export type TWebhookEndpoint = TRouterOutputs["webhooks"]["get"];
+export type TWebhookMessage = TRouterOutputs["webhooks"]["deliveries"]["items"][number];
+export type TCreateWebhookInput = TRouterInputs["webhooks"]["create"];
+export type TMember = TRouterOutputs["members"]["list"]["items"][number];
+export type TWorkspaceSummary = TRouterOutputs["workspaces"]["list"]["items"][number];
 export type TApi = ReturnType<typeof createApi>;
 export type { TUploadOptions, TUploadSource, TUploadProgress } from "./upload-model";
 export type { TWaitOptions } from "./wait-for-job";
@@ -40,7 +47,13 @@ function createApi(opts: TCondenseClientOptions) {
     links: [
       httpLink({
         url: `${opts.baseUrl.replace(/\/+$/, "")}/api/trpc`,
-        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+        // Per-call headers travel in the operation context: `{ context: { idempotencyKey } }` (jobs.create).
+        headers: ({ op }) => {
+          const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
+          const idempotencyKey = (op.context as { idempotencyKey?: unknown }).idempotencyKey;
+          if (typeof idempotencyKey === "string") headers["idempotency-key"] = idempotencyKey;
+          return headers;
+        },
         ...(opts.fetch ? { fetch: opts.fetch } : {}),
       }),
     ],
@@ -57,8 +70,12 @@ export function createCondenseClient(opts: TCondenseClientOptions) {
     api,
     /** Uploads a model (file path, bytes or Blob) with parallel, retried multipart PUTs; resolves to the ready model. */
     uploadModel: (source: TUploadSource, uploadOpts: TUploadOptions = {}): Promise<TModel> => uploadModel(api, source, { fetch: opts.fetch, ...uploadOpts }),
-    /** Queues a job for a ready model with a pipeline (object or JSON text) or a preset name. */
-    createJob: (input: TCreateJobInput): Promise<TJob> => api.jobs.create.mutate(input),
+    /**
+     * Queues a job for a ready model with a pipeline (object or JSON text) or a preset name. With `idempotencyKey`
+     * a retried call returns the first job instead of queueing another (same key + different input: 422).
+     */
+    createJob: (input: TCreateJobInput, createOpts: { idempotencyKey?: string } = {}): Promise<TJob> =>
+      api.jobs.create.mutate(input, createOpts.idempotencyKey ? { context: { idempotencyKey: createOpts.idempotencyKey } } : undefined),
     getJob: (jobId: string): Promise<TJob> => api.jobs.get.query({ jobId }),
     /** Polls until the job is succeeded, failed or canceled, and returns it (it does not throw on "failed"). */
     waitForJob: (jobId: string, waitOpts: TWaitOptions = {}): Promise<TJob> => waitForJob(api, jobId, waitOpts),
@@ -66,10 +83,37 @@ export function createCondenseClient(opts: TCondenseClientOptions) {
     /** Downloads an artifact to a file (Node only), verifying its size and SHA-256. */
     downloadArtifact: (jobId: string, name: string, destPath: string, downloadOpts: TDownloadOptions = {}): Promise<TDownloadResult> =>
       downloadArtifact(api, jobId, name, destPath, { fetch: opts.fetch, ...downloadOpts }),
+    /** Creates a workspace API key (needs a session token); `key` is shown this once. */
+    createApiKey: (name: string): Promise<TCreatedApiKey> => api.keys.create.mutate({ name }),
+    /** Every API key of the workspace (all pages). */
+    listApiKeys: (): Promise<TApiKey[]> => collectPages((cursor) => api.keys.list.query({ limit: 100, cursor })),
+    /** Revokes a key by id: its next request gets 401. */
+    revokeApiKey: (keyId: string): Promise<TApiKey> => api.keys.revoke.mutate({ keyId }),
+    /** Adds a webhook endpoint; the result holds its `whsec_` secret. */
+    addWebhook: (input: TCreateWebhookInput): Promise<TRouterOutputs["webhooks"]["create"]> => api.webhooks.create.mutate(input),
+    /** Every webhook endpoint of the workspace (all pages). */
+    listWebhooks: (): Promise<TWebhookEndpoint[]> => collectPages((cursor) => api.webhooks.list.query({ limit: 100, cursor })),
+    /** Queues a `webhook.test` delivery to an endpoint. */
+    sendTestWebhook: (endpointId: string): Promise<TWebhookMessage> => api.webhooks.sendTest.mutate({ endpointId }),
+    /** One page of the delivery log (newest first), optionally for one endpoint or job. */
+    listWebhookDeliveries: (filter: { endpointId?: string; jobId?: string; limit?: number; cursor?: string } = {}) =>
+      api.webhooks.deliveries.query({ limit: filter.limit ?? 20, cursor: filter.cursor, endpointId: filter.endpointId, jobId: filter.jobId }),
   };
 }
 
 export type TCondenseClient = ReturnType<typeof createCondenseClient>;
+
+/** Follows `nextCursor` until the last page and returns all items. */
+async function collectPages<T>(fetchPage: (cursor: string | undefined) => Promise<{ items: T[]; nextCursor: string | null }>): Promise<T[]> {
+  const items: T[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await fetchPage(cursor);
+    items.push(...page.items);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return items;
+}
 
 /** Signs in with email + password and returns the session token to use as `sessionToken`. */
 export async function signIn(baseUrl: string, email: string, password: string, opts: { fetch?: typeof fetch } = {}): Promise<string> {

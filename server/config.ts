@@ -50,6 +50,46 @@ export const ZConfig = z.object({
   /** Attempts before a job whose workers keep dying is failed. */
   JOB_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
   LOG_LEVEL: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+  // ---- Issue 7: platform API (API keys, limits, webhooks) ----
+  /** Requests per minute per API key (token bucket in PostgreSQL, so shared by every web replica); 0 = no limit. */
+  RATE_LIMIT_KEY_PER_MINUTE: z.coerce.number().int().min(0).default(600),
+  /** Requests per minute per workspace, all credentials together; 0 = no limit. */
+  RATE_LIMIT_WORKSPACE_PER_MINUTE: z.coerce.number().int().min(0).default(1200),
+  /** Bytes of models + artifacts a workspace may store; 0 = no quota. */
+  QUOTA_STORAGE_BYTES: z.coerce.number().int().min(0).default(200 * 1024 ** 3),
+  /** Jobs a workspace may have queued or running at once; 0 = no quota. */
+  QUOTA_CONCURRENT_JOBS: z.coerce.number().int().min(0).default(20),
+  /** How long an Idempotency-Key of jobs.create is remembered. */
+  IDEMPOTENCY_TTL_HOURS: z.coerce.number().positive().default(24),
+  /** Allow webhook deliveries to loopback addresses (127.0.0.0/8, ::1): local development and tests only. */
+  WEBHOOKS_ALLOW_LOOPBACK: ZBool.default(false),
+  /** Time a receiver has to answer one delivery, connection included. */
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(100).max(60_000).default(10_000),
+  /**
+   * Delays before each retry, in seconds (comma separated); one attempt more than entries in total.
+   * Each delay gets up to +20% random jitter, never less. Default (Standard Webhooks / Svix style):
+   * 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h: 8 attempts over ~27.6 h.
+   */
+  WEBHOOK_RETRY_SCHEDULE_SECONDS: z
+    .string()
+    .regex(/^\s*\d+(\.\d+)?(\s*,\s*\d+(\.\d+)?)*\s*$/, "must be comma-separated seconds, e.g. 5,300,1800")
+    .transform((v) => v.split(",").map((s) => Number(s.trim())))
+    .default([5, 300, 1800, 7200, 18000, 36000, 36000]),
+  /** Failed attempts in a row (over all of an endpoint's messages) after which the endpoint is disabled. */
+  WEBHOOK_DISABLE_AFTER_FAILURES: z.coerce.number().int().min(1).default(30),
+  /** After a secret rotation, deliveries are signed with the old secret too for this long. */
+  WEBHOOK_ROTATION_GRACE_HOURS: z.coerce.number().min(0).default(24),
+  /** job.progress events per job at most this often. */
+  WEBHOOK_PROGRESS_MIN_INTERVAL_SECONDS: z.coerce.number().positive().default(5),
+  // ---- Issue 9: operations (metrics, execution provider) ----
+  /** Port of the worker's metrics/health endpoint (GET /metrics, /healthz); 0 = off (several local workers share a host). */
+  WORKER_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(0),
+  /** Interface of the worker's metrics endpoint; containers set 0.0.0.0 so Prometheus and probes reach it. */
+  WORKER_METRICS_HOST: z.string().min(1).default("127.0.0.1"),
+  /** Execution provider of the worker's inference sessions: auto = CUDA when this onnxruntime build has it, else CPU. */
+  WORKER_EXECUTION_PROVIDER: z.enum(["auto", "cpu", "cuda"]).default("auto"),
+  /** When set, GET /api/metrics requires `Authorization: Bearer <token>` (metrics reveal workload sizes). */
+  METRICS_BEARER_TOKEN: z.string().min(16).optional(),
 });
 export type TConfig = z.infer<typeof ZConfig>;
 

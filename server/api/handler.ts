@@ -1,4 +1,5 @@
 import { fetchRequestHandler } from "@trpc/server/adapters/fetch";
+import { isAppError } from "../../contracts/app-error";
 import { getConfig } from "../config";
 import { getPrisma } from "../db/prisma";
 import { createLogger } from "../logger";
@@ -27,6 +28,16 @@ export function handleTrpcRequest(req: Request, deps: TApiDeps = getDefaultApiDe
     req,
     router: appRouter,
     createContext: (opts) => createTRPCContext(deps, opts),
+    responseMeta({ errors }) {
+      // 429s carry Retry-After (seconds) so clients and proxies know when to come back.
+      for (const error of errors) {
+        const cause = error.cause;
+        if (isAppError(cause) && cause.code === "RATE_LIMITED" && typeof cause.details?.retryAfterSeconds === "number") {
+          return { headers: new Headers({ "retry-after": String(cause.details.retryAfterSeconds) }) };
+        }
+      }
+      return {};
+    },
     onError({ error, path }) {
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
     },

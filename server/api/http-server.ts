@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from "node:net";
 import { Readable } from "node:stream";
 import { handleTrpcRequest, TRPC_ENDPOINT } from "./handler";
+import { handleOpenApiRequest, OPENAPI_PATH } from "./openapi";
 import type { TApiDeps } from "./trpc";
 
 export type TApiServer = { url: string; server: Server; close: () => Promise<void> };
@@ -48,6 +49,7 @@ export async function startApiServer(deps: TApiDeps, opts: { port?: number; host
     const path = (req.url ?? "/").split("?")[0]!;
     const respond = async (): Promise<Response> => {
       if (path === "/api/health") return Response.json({ ok: true });
+      if (path === OPENAPI_PATH) return handleOpenApiRequest(toFetchRequest(req, baseUrl));
       if (path.startsWith(`${TRPC_ENDPOINT}/`)) return handleTrpcRequest(toFetchRequest(req, baseUrl), deps);
       return Response.json({ error: "not found" }, { status: 404 });
     };

@@ -1,7 +1,11 @@
 import { authRouter } from "./routers/auth";
 import { jobsRouter } from "./routers/jobs";
+import { keysRouter } from "./routers/keys";
+import { membersRouter } from "./routers/members";
 import { modelsRouter } from "./routers/models";
 import { presetsRouter } from "./routers/presets";
+import { webhooksRouter } from "./routers/webhooks";
+import { workspacesRouter } from "./routers/workspaces";
 import { createCallerFactory, createTRPCRouter } from "./trpc";
 
 /** Every router of the API. Clients import only `type AppRouter` from here. */
@@ -10,6 +14,10 @@ export const appRouter = createTRPCRouter({
   models: modelsRouter,
   jobs: jobsRouter,
   presets: presetsRouter,
+  keys: keysRouter,
+  members: membersRouter,
+  workspaces: workspacesRouter,
+  webhooks: webhooksRouter,
 });
 
 export type AppRouter = typeof appRouter;

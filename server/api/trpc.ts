@@ -10,6 +10,7 @@ import { z, ZodError } from "zod";
 import { isAppError, type TAppErrorCode } from "../../contracts/app-error";
 import { resolveCaller, type TAuthState, type TCaller } from "../auth/resolve-caller";
 import { isSecureRequest } from "../auth/session-token";
+import { enforceRateLimits } from "../services/limits/consume-rate-limit";
 import type { TServiceDeps } from "../services/service-deps";
 
 export type TApiDeps = TServiceDeps;
@@ -55,7 +56,16 @@ function formatZodIssues(error: ZodError): string {
     .join("; ");
 }
 
-const t = initTRPC.context<TContext>().create({
+/**
+ * Per-procedure metadata, read by the OpenAPI generator (server/api/openapi.ts). The builders below set `auth`;
+ * procedures need not set anything.
+ */
+export type TProcedureMeta = {
+  /** "none": public; "bearer": session or API key; "session": a signed-in session only. */
+  auth?: "none" | "bearer" | "session";
+};
+
+const t = initTRPC.context<TContext>().meta<TProcedureMeta>().create({
   errorFormatter({ shape, error }) {
     const cause = error.cause;
     const zodError = cause instanceof ZodError ? z.flattenError(cause) : null;
@@ -94,16 +104,44 @@ const appErrorMiddleware = t.middleware(async ({ next }) => {
 });
 
 /** No credentials needed (sign up, sign in, presets). */
-export const publicProcedure = t.procedure.use(appErrorMiddleware);
+export const publicProcedure = t.procedure.use(appErrorMiddleware).meta({ auth: "none" });
 
-/** Needs a valid session (or, with issue 7, an API key); `ctx.caller` is workspace-scoped. */
-export const protectedProcedure = publicProcedure.use(({ ctx, next }) => {
+/** Needs a valid session or API key; `ctx.caller` is workspace-scoped. No rate limit (see `protectedProcedure`). */
+const authenticatedProcedure = publicProcedure.meta({ auth: "bearer" }).use(({ ctx, next }) => {
   if (ctx.auth.status === "expired") {
     throw new TRPCError({ code: "UNAUTHORIZED", message: "your session expired, sign in again" });
   }
   if (ctx.auth.status !== "authenticated") {
-    throw new TRPCError({ code: "UNAUTHORIZED", message: "you are not signed in: sign in or pass an API token" });
+    throw new TRPCError({ code: "UNAUTHORIZED", message: "you are not signed in (or the API key was revoked): sign in or pass a valid API key" });
   }
   const caller: TCaller = ctx.auth.caller;
   return next({ ctx: { ...ctx, caller } });
+});
+
+/**
+ * Needs a valid session or API key (`Authorization: Bearer cnd_live_…`); `ctx.caller` is workspace-scoped.
+ * Every call takes a token from the workspace's bucket and, for API keys, from the key's own bucket
+ * (RATE_LIMIT_*_PER_MINUTE, kept in PostgreSQL so all web replicas share them); an empty bucket is 429 + Retry-After.
+ */
+export const protectedProcedure = authenticatedProcedure.use(async ({ ctx, next }) => {
+  const { config, prisma } = ctx.deps;
+  const limits = [];
+  if (ctx.caller.credential.kind === "apiKey") {
+    limits.push({ bucketKey: `key:${ctx.caller.credential.apiKeyId}`, perMinute: config.RATE_LIMIT_KEY_PER_MINUTE, label: "API key" });
+  }
+  limits.push({ bucketKey: `ws:${ctx.caller.workspaceId}`, perMinute: config.RATE_LIMIT_WORKSPACE_PER_MINUTE, label: "workspace" });
+  await enforceRateLimits(prisma, limits);
+  return next();
+});
+
+/**
+ * Only for a signed-in user, not an API key: managing API keys and switching workspaces. A leaked key must not be
+ * able to mint more keys (persistence) or act in the user's other workspaces.
+ */
+export const sessionProcedure = protectedProcedure.meta({ auth: "session" }).use(({ ctx, next }) => {
+  const credential = ctx.caller.credential;
+  if (credential.kind !== "session") {
+    throw new TRPCError({ code: "FORBIDDEN", message: "this needs a signed-in session, not an API key: use the portal or `condense login`" });
+  }
+  return next({ ctx: { ...ctx, session: { sessionId: credential.sessionId } } });
 });

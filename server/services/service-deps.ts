@@ -16,3 +16,6 @@ export type TServiceDeps = {
 
 /** The authenticated caller as services see it: every query filters by `workspaceId`. */
 export type TServiceCaller = { userId: string; workspaceId: string };
+
+/** A caller whose role matters (member management, revoking others' keys). */
+export type TRoleCaller = TServiceCaller & { role: "owner" | "member" };

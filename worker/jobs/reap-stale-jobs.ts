@@ -1,5 +1,6 @@
 import { JOB_QUEUE_NAME, JOB_QUEUE_SCHEMA, type TJobQueue } from "../../server/queue/job-queue";
 import { buildAttemptPrefix, deletePrefix, type TObjectStore } from "../../server/storage/object-store";
+import { recordJobEvent } from "../../server/webhooks/record-job-event";
 
 /** Stage shown while a job waits for its retry after its worker died. */
 export const RETRY_STAGE = "retrying: previous worker stopped responding";
@@ -55,6 +56,7 @@ export async function reapStaleJobs(
     );
     for (const row of res.rows) {
       if (row.state === "queued") await queue.enqueue(row.id, { db });
+      else await recordJobEvent(client, row.id, "job.failed"); // issue 7: same transaction as the state change
     }
     return res.rows;
   });

@@ -10,6 +10,10 @@ import { claimJob, failJob, publishJobResult, readJobState, releaseJob, renewLea
 import { createProgressReporter } from "./progress-reporter";
 import { reapStaleJobs } from "./reap-stale-jobs";
 import { describeJobFailure, JobAbortedError, runCompressionJob, type TJobDeps } from "./run-compression-job";
+// Webhooks (issue 7): job events into the outbox, and the delivery engine inside the worker process.
+import { recordJobEvent } from "../../server/webhooks/record-job-event";
+import { startWebhookDispatcher, type TWebhookDispatcher } from "../../server/webhooks/start-webhook-dispatcher";
+import { recordJobFinished, recordReapResult, recordRunningJobs, recordWorkerHeartbeat } from "../metrics/worker-metrics";
 
 export type TStartWorkerOptions = {
   config: TConfig;
@@ -66,7 +70,8 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
   const store = createObjectStore(config);
   let queue: TJobQueue;
   try {
-    queue = await createJobQueue(config.DATABASE_URL, { maxConnections: concurrency + 3, logger });
+    // + 3 for the webhook dispatcher's outbox pass and deliveries (issue 7).
+    queue = await createJobQueue(config.DATABASE_URL, { maxConnections: concurrency + 6, logger });
   } catch (err) {
     await prisma.$disconnect().catch(() => undefined);
     throw err;
@@ -87,8 +92,15 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     }
     const jobLogger = logger.child({ jobId, attempt: job.attempt });
     jobLogger.info("job claimed");
+    // issue 7: job event (a lost event is logged, never fails the job).
+    const emitJobEvent = (type: Parameters<typeof recordJobEvent>[2]) =>
+      recordJobEvent(prisma, jobId, type).catch((err) => jobLogger.warn({ err, type }, "could not record job event"));
+    await emitJobEvent("job.started");
+    let lastProgressEventMs = 0;
     const controller = new AbortController();
     active.set(jobId, { lease: job, controller });
+    const claimedAtMs = Date.now(); // metrics (issue 9)
+    recordRunningJobs(active.size);
 
     const abortFromDatabase = async (): Promise<void> => {
       if (controller.signal.aborted) return;
@@ -99,7 +111,15 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     let stage = "starting";
     const reporter = createProgressReporter({
       minIntervalMs: PROGRESS_MIN_INTERVAL_MS,
-      write: (p) => writeJobProgress(prisma, job, p),
+      write: async (p) => {
+        const ours = await writeJobProgress(prisma, job, p);
+        // issue 7: job.progress, throttled per job.
+        if (ours && Date.now() - lastProgressEventMs >= config.WEBHOOK_PROGRESS_MIN_INTERVAL_SECONDS * 1000) {
+          lastProgressEventMs = Date.now();
+          await emitJobEvent("job.progress");
+        }
+        return ours;
+      },
       onLost: () => void abortFromDatabase(),
       onError: (err) => jobLogger.warn({ err }, "progress write failed"),
     });
@@ -108,6 +128,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     const heartbeat = setInterval(() => {
       if (beating || controller.signal.aborted) return;
       beating = true;
+      recordWorkerHeartbeat();
       renewLease(prisma, job)
         .then((ours) => (ours ? undefined : abortFromDatabase()))
         // The database may be briefly unreachable; the lease only lapses after WORKER_LEASE_SECONDS.
@@ -137,8 +158,10 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
       // INVARIANT: publication is the single guarded transaction; if it matches no row, the attempt's files go.
       const published = await publishJobResult(prisma, job, { result: output.result, artifacts: output.artifacts });
       if (published) {
+        await emitJobEvent("job.succeeded"); // issue 7
         attemptPrefix = undefined;
         jobLogger.info({ artifacts: output.artifacts.length }, "job succeeded");
+        recordJobFinished(job.pipeline, "succeeded", (Date.now() - claimedAtMs) / 1000);
       } else {
         jobLogger.info("job was canceled or taken over before publication; its files are discarded");
       }
@@ -151,12 +174,14 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         const { userError, internal } = describeJobFailure(err, stage);
         if (internal) jobLogger.error({ err, stage }, "job failed with an internal error");
         else jobLogger.info({ userError }, "job failed");
-        await failJob(prisma, job, userError);
+        if (await failJob(prisma, job, userError)) await emitJobEvent("job.failed"); // issue 7
+        recordJobFinished(job.pipeline, "failed", (Date.now() - claimedAtMs) / 1000, err);
       }
     } finally {
       clearInterval(heartbeat);
       reporter.close();
       active.delete(jobId);
+      recordRunningJobs(active.size);
       if (attemptPrefix) await deletePrefix(store, attemptPrefix).catch((err) => jobLogger.warn({ err }, "could not delete discarded files"));
     }
   };
@@ -205,6 +230,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         leaseSeconds: config.WORKER_LEASE_SECONDS,
         maxAttempts: config.JOB_MAX_ATTEMPTS,
       });
+      recordReapResult(result);
       if (result.requeued.length || result.failed.length || result.redelivered.length) {
         logger.warn(result, "recovered jobs of workers that stopped responding");
       }
@@ -214,6 +240,14 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
   };
   const reaper = setInterval(() => void reap(), reapIntervalMs);
   void reap();
+
+  // issue 7: webhook deliveries run in every worker process.
+  let webhooks: TWebhookDispatcher | undefined;
+  try {
+    webhooks = await startWebhookDispatcher({ queue, prisma, config, logger: logger.child({ component: "webhooks" }) });
+  } catch (err) {
+    logger.error({ err }, "webhook dispatcher did not start; jobs still run, webhooks wait for another worker");
+  }
 
   logger.info({ concurrency, heartbeatSeconds: config.WORKER_HEARTBEAT_SECONDS, leaseSeconds: config.WORKER_LEASE_SECONDS }, "worker started");
 
@@ -256,6 +290,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         entry.controller.abort(new JobAbortedError("released"));
       }
       await Promise.allSettled([...handlers]);
+      await webhooks?.stop().catch((err) => logger.warn({ err }, "webhook dispatcher did not stop cleanly")); // issue 7
       await queue.stop();
       await prisma.$disconnect().catch(() => undefined);
       logger.info("worker stopped");

@@ -1,7 +1,12 @@
+import { createHash } from "node:crypto";
 import { AppError } from "../../../contracts/app-error";
 import { PRESETS, findPreset, parsePipelineJson, validatePipeline, type TPipelineSpec } from "../../../contracts/pipeline";
 import { createLogger } from "../../logger";
+import { DEFAULT_WEBHOOK_EVENTS, type TWebhookEventType } from "../../webhooks/webhook-events";
+import { assertConcurrentJobsQuota, lockWorkspaceJobs } from "../limits/check-quotas";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
+import { getWorkspaceWebhookSecret } from "../webhooks/manage-webhook-endpoints";
+import { validateWebhookUrl } from "../webhooks/webhook-target";
 import { findModelById } from "../models/find-model-by-id";
 import type { TJobWithArtifacts } from "./find-job-by-id";
 
@@ -31,13 +36,40 @@ export function resolvePipeline(input: { pipeline?: unknown; preset?: string }):
   return { pipeline: result.pipeline, preset: null };
 }
 
-/** Creates a queued job for a ready model in the caller's workspace and puts it on the queue. */
+/** A per-job webhook (like Replicate's `webhook` + `webhook_events_filter`). */
+export type TJobWebhookInput = { url: string; events?: TWebhookEventType[] };
+
+export type TCreateJobInput = { modelId: string; pipeline?: unknown; preset?: string; webhook?: TJobWebhookInput };
+
+/**
+ * SHA-256 of the request as the server understood it (the resolved pipeline, not its spelling), so a retry that
+ * sends the same job as an object instead of JSON text still counts as the same request.
+ */
+export function hashJobRequest(input: TCreateJobInput, resolved: { pipeline: TPipelineSpec; preset: string | null }): string {
+  const canonical = JSON.stringify({
+    modelId: input.modelId,
+    pipeline: resolved.pipeline,
+    preset: resolved.preset,
+    webhook: input.webhook ? { url: input.webhook.url, events: [...(input.webhook.events ?? DEFAULT_WEBHOOK_EVENTS)].sort() } : null,
+  });
+  return createHash("sha256").update(canonical).digest("hex");
+}
+
+/**
+ * Creates a queued job for a ready model in the caller's workspace and puts it on the queue.
+ * With an `idempotencyKey`, a retry with the same key and body returns the first job (nothing new is queued) and the
+ * same key with a different body is UNPROCESSABLE (422). Keys are per workspace and live IDEMPOTENCY_TTL_HOURS.
+ * The concurrent-jobs quota and the key are checked under one per-workspace lock, so racing retries cannot create two.
+ */
 export async function createJob(
-  deps: Pick<TServiceDeps, "prisma" | "enqueueJob">,
+  deps: Pick<TServiceDeps, "prisma" | "enqueueJob"> & Partial<Pick<TServiceDeps, "config">>,
   caller: TServiceCaller,
-  input: { modelId: string; pipeline?: unknown; preset?: string },
+  input: TCreateJobInput,
+  opts: { idempotencyKey?: string } = {},
 ): Promise<TJobWithArtifacts> {
-  const { pipeline, preset } = resolvePipeline(input);
+  const resolved = resolvePipeline(input);
+  const { pipeline, preset } = resolved;
+  const webhookUrl = input.webhook ? validateWebhookUrl({ WEBHOOKS_ALLOW_LOOPBACK: deps.config?.WEBHOOKS_ALLOW_LOOPBACK ?? false }, input.webhook.url) : null;
   const model = await findModelById(deps, caller, input.modelId);
   if (model.state !== "ready") {
     throw new AppError("CONFLICT", {
@@ -47,10 +79,50 @@ export async function createJob(
           : `model ${model.id} is not ready yet (it is ${model.state}): finish the upload first`,
     });
   }
-  const job = await deps.prisma.job.create({
-    data: { workspaceId: caller.workspaceId, modelId: model.id, pipeline: pipeline as object, preset, state: "queued" },
-    include: { artifacts: true },
+  // Per-job webhooks are signed with the workspace secret: make sure it exists before the first event.
+  if (webhookUrl) await getWorkspaceWebhookSecret(deps, caller.workspaceId);
+  const requestHash = opts.idempotencyKey ? hashJobRequest(input, resolved) : undefined;
+  const ttlMs = (deps.config?.IDEMPOTENCY_TTL_HOURS ?? 24) * 3600_000;
+  const outcome = await deps.prisma.$transaction(async (tx) => {
+    await lockWorkspaceJobs(tx, caller.workspaceId);
+    if (opts.idempotencyKey) {
+      // Expired keys of this workspace go here, under the lock, so the table needs no background cleanup.
+      await tx.idempotencyKey.deleteMany({ where: { workspaceId: caller.workspaceId, createdAt: { lt: new Date(Date.now() - ttlMs) } } });
+      const previous = await tx.idempotencyKey.findUnique({ where: { workspaceId_key: { workspaceId: caller.workspaceId, key: opts.idempotencyKey } } });
+      if (previous && previous.createdAt.getTime() > Date.now() - ttlMs) {
+        if (previous.requestHash !== requestHash) {
+          throw new AppError("UNPROCESSABLE", {
+            userMessage: "this Idempotency-Key was already used for a different request: use a new key for a new job",
+          });
+        }
+        const job = await tx.job.findFirst({ where: { id: previous.jobId, workspaceId: caller.workspaceId }, include: { artifacts: { orderBy: { name: "asc" } } } });
+        if (job) return { job, created: false };
+      }
+    }
+    await assertConcurrentJobsQuota(tx, deps.config?.QUOTA_CONCURRENT_JOBS ?? 0, caller.workspaceId);
+    const job = await tx.job.create({
+      data: {
+        workspaceId: caller.workspaceId,
+        modelId: model.id,
+        pipeline: pipeline as object,
+        preset,
+        state: "queued",
+        webhookUrl,
+        webhookEvents: webhookUrl ? [...new Set(input.webhook!.events?.length ? input.webhook!.events : DEFAULT_WEBHOOK_EVENTS)] : [],
+      },
+      include: { artifacts: true },
+    });
+    if (opts.idempotencyKey) {
+      await tx.idempotencyKey.upsert({
+        where: { workspaceId_key: { workspaceId: caller.workspaceId, key: opts.idempotencyKey } },
+        create: { workspaceId: caller.workspaceId, key: opts.idempotencyKey, requestHash: requestHash!, jobId: job.id },
+        update: { requestHash: requestHash!, jobId: job.id, createdAt: new Date() },
+      });
+    }
+    return { job, created: true };
   });
+  if (!outcome.created) return outcome.job;
+  const job = outcome.job;
   try {
     await deps.enqueueJob(job.id);
   } catch (err) {

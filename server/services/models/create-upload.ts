@@ -1,6 +1,7 @@
 import { AppError } from "../../../contracts/app-error";
 import type { Model } from "../../../generated/prisma/client";
 import { buildModelKey, createKeyToken, createMultipartUpload } from "../../storage/object-store";
+import { assertStorageQuota } from "../limits/check-quotas";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
 
 /** S3 allows at most 10,000 parts per upload. */
@@ -50,6 +51,7 @@ export async function createUpload(
       details: { maxBytes: deps.config.MAX_UPLOAD_BYTES },
     });
   }
+  await assertStorageQuota(deps, caller, input.sizeBytes);
   const partBytes = choosePartBytes(input.sizeBytes, deps.config.UPLOAD_PART_BYTES);
   const partCount = Math.ceil(input.sizeBytes / partBytes);
   // The id is chosen here so the storage key (which embeds it) is known before the row exists.

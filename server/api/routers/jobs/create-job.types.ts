@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ZWebhookEventType } from "../../../webhooks/webhook-events";
 import { ZJobDto } from "./job.dto";
 
 export const ZCreateJobRequest = z.object({
@@ -10,7 +11,16 @@ export const ZCreateJobRequest = z.object({
   pipeline: z.unknown().optional(),
   /** Name of a preset (presets.list). Exactly one of pipeline / preset. */
   preset: z.string().min(1).optional(),
+  /**
+   * A webhook for this job only (like Replicate's `webhook`): the URL gets the chosen events, signed with the
+   * workspace secret (webhooks.signingSecret). Events default to job.started/succeeded/failed/canceled.
+   */
+  webhook: z.object({ url: z.string().trim().min(1).max(2048), events: z.array(ZWebhookEventType).min(1).max(10).optional() }).optional(),
 });
+
+/** The `Idempotency-Key` request header of jobs.create: printable ASCII, 1–255 characters. */
+export const IDEMPOTENCY_KEY_HEADER = "idempotency-key";
+export const ZIdempotencyKey = z.string().regex(/^[\x21-\x7e]{1,255}$/, "Idempotency-Key must be 1-255 printable ASCII characters without spaces");
 export type TCreateJobRequest = z.infer<typeof ZCreateJobRequest>;
 
 export const ZCreateJobResponse = ZJobDto;
