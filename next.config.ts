@@ -19,6 +19,8 @@ const nextConfig: NextConfig = {
   // A type error anywhere fails the build: the portal shares its contracts with the API and the worker.
   // CONDENSE_BUILD_SKIP_TYPECHECK=1 skips it where `npm run typecheck` has just checked the same project.
   typescript: { ignoreBuildErrors: process.env.CONDENSE_BUILD_SKIP_TYPECHECK === "1" },
+  // infra/docker/web.Dockerfile ships .next/standalone (a traced, minimal server).
+  output: "standalone",
   poweredByHeader: false,
   reactStrictMode: true,
 };

@@ -7,7 +7,7 @@ export default defineConfig({
         test: {
           name: "unit",
           sequence: { groupOrder: 0 },
-          include: ["{contracts,server,worker,cli,client,app}/**/*.test.ts"],
+          include: ["{contracts,server,worker,cli,client,app}/**/*.test.ts", "tests/infra/**/*.test.ts"],
           environment: "node",
           testTimeout: 60_000,
         },

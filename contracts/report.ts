@@ -53,6 +53,13 @@ export const ZProvenance = z.object({
   cpuCount: z.number(),
   nodeVersion: z.string(),
   intraOpThreads: z.number(),
+  /** Opsets of the model the numbers were measured on. */
+  opsets: z.array(z.object({ domain: z.string(), version: z.number() })).optional(),
+  arch: z.string().optional(),
+  platform: z.string().optional(),
+  defaultExecutionProvider: z.string().optional(),
+  totalMemoryBytes: z.number().optional(),
+  gpus: z.array(z.string()).optional(),
 });
 
 /** Fidelity of one output of the compressed model against the original on the same inputs. */

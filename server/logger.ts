@@ -27,7 +27,29 @@ export const REDACT_PATHS = [
   "*.secret",
 ];
 
+const PRESIGNED_URL = /^(https?:\/\/[^?\s]+)\?\S*(X-Amz-|Signature=)/i;
+
+/** Strips the query string (signature, credential) from presigned URLs wherever they sit in a log object. */
+function stripPresignedQueries(value: unknown, depth = 0): unknown {
+  if (typeof value === "string") {
+    const match = PRESIGNED_URL.exec(value);
+    return match ? `${match[1]}?[redacted]` : value;
+  }
+  if (depth >= 4 || value === null || typeof value !== "object" || Array.isArray(value) || value instanceof Error) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, stripPresignedQueries(v, depth + 1)]));
+}
+
+/** The options every Condense logger uses (exported so tests check the real configuration). */
+export function createLoggerOptions(component: string, level = process.env.LOG_LEVEL ?? "info"): pino.LoggerOptions {
+  return {
+    name: component,
+    level,
+    redact: { paths: REDACT_PATHS, censor: "[redacted]" },
+    formatters: { log: (object) => stripPresignedQueries(object) as Record<string, unknown> },
+  };
+}
+
 /** Creates a logger for one component ("web", "worker", ...). */
 export function createLogger(component: string, level = process.env.LOG_LEVEL ?? "info"): Logger {
-  return pino({ name: component, level, redact: { paths: REDACT_PATHS, censor: "[redacted]" } });
+  return pino(createLoggerOptions(component, level));
 }

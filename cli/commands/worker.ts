@@ -59,6 +59,9 @@ export async function workerCommand(args: string[]): Promise<void> {
 
   const logger = createLogger("worker", config.LOG_LEVEL);
   // Imported only now: a config mistake is reported before loading Prisma, the S3 SDK and onnxruntime.
+  // ---- issue 9: execution provider from config + metrics/health endpoint (worker/metrics) ----
+  await (await import("../../worker/metrics/start-worker-operations")).startWorkerOperations(config, logger);
+  // ---- end issue 9 ----
   const { startWorker } = await import("../../worker/jobs/start-worker");
   const worker = await startWorker({
     config,

@@ -4,6 +4,7 @@ import { getConfig } from "../config";
 import { getPrisma } from "../db/prisma";
 import { createLogger } from "../logger";
 import { enqueueJob } from "../queue/job-queue";
+import { recordHttpRequest } from "../metrics/web-metrics";
 import { getObjectStore } from "../storage/object-store";
 import { appRouter } from "./root";
 import { createTRPCContext, type TApiDeps } from "./trpc";
@@ -22,8 +23,9 @@ export function getDefaultApiDeps(): TApiDeps {
  * Answers one tRPC HTTP request. Errors a user caused are answered, not logged as failures;
  * unexpected ones are logged with the path so operators can find them.
  */
-export function handleTrpcRequest(req: Request, deps: TApiDeps = getDefaultApiDeps()): Promise<Response> {
-  return fetchRequestHandler({
+export async function handleTrpcRequest(req: Request, deps: TApiDeps = getDefaultApiDeps()): Promise<Response> {
+  const startedAtMs = performance.now();
+  const response = await fetchRequestHandler({
     endpoint: TRPC_ENDPOINT,
     req,
     router: appRouter,
@@ -42,4 +44,15 @@ export function handleTrpcRequest(req: Request, deps: TApiDeps = getDefaultApiDe
       if (error.code === "INTERNAL_SERVER_ERROR") logger.error({ err: error.cause ?? error, path }, "tRPC procedure failed");
     },
   });
+  // Label by procedure path (bounded set), never by the raw URL (which carries inputs).
+  recordHttpRequest(describeProcedureLabel(req.url), req.method, response.status, (performance.now() - startedAtMs) / 1000);
+  return response;
+}
+
+const KNOWN_PROCEDURES: ReadonlySet<string> = new Set(Object.keys(appRouter._def.procedures));
+
+/** Metric label for a request: the procedure path(s) when they exist, else "unknown" so callers cannot grow label sets. */
+function describeProcedureLabel(url: string): string {
+  const paths = decodeURIComponent(new URL(url).pathname.slice(TRPC_ENDPOINT.length + 1)).split(",");
+  return paths.every((p) => KNOWN_PROCEDURES.has(p)) ? paths.join(",") : "unknown";
 }

@@ -74,6 +74,17 @@ export async function createJobQueue(databaseUrl: string, opts: TCreateJobQueueO
     archiveCompletedAfterSeconds: 60 * 60,
   });
   boss.on("error", (err) => logger.warn({ err }, "pg-boss error"));
+  // pg-boss 10 calls complete()/fail() after a handler without awaiting them (manager.js): a connection dropped at
+  // that moment becomes an unhandled rejection that kills the worker. The delivery is then retried or expired by
+  // pg-boss and our lease reaper, so logging is the right handling here.
+  for (const method of ["complete", "fail"] as const) {
+    const original = boss[method].bind(boss) as (...args: unknown[]) => Promise<unknown>;
+    (boss as unknown as Record<string, unknown>)[method] = (...args: unknown[]) => {
+      const pending = original(...args);
+      pending.catch((err) => logger.warn({ err }, `pg-boss ${method} failed`));
+      return pending;
+    };
+  }
   try {
     await boss.start();
     await boss.createQueue(JOB_QUEUE_NAME, {
@@ -98,6 +109,13 @@ export async function createJobQueue(databaseUrl: string, opts: TCreateJobQueueO
 
   const withTransaction = async <T>(fn: (client: pg.PoolClient, db: TSqlExecutor) => Promise<T>): Promise<T> => {
     const client = await pool.connect();
+    // A checked-out client has no pool error listener: without this, a dropped connection is an unhandled
+    // 'error' event that crashes the process. A broken client is destroyed instead of returned to the pool.
+    let broken: Error | undefined;
+    const onError = (err: Error) => {
+      broken = err;
+    };
+    client.on("error", onError);
     try {
       await client.query("BEGIN");
       const result = await fn(client, { executeSql: (text, values) => client.query(text, values as unknown[]) });
@@ -107,7 +125,8 @@ export async function createJobQueue(databaseUrl: string, opts: TCreateJobQueueO
       await client.query("ROLLBACK").catch(() => undefined);
       throw err;
     } finally {
-      client.release();
+      client.removeListener("error", onError);
+      client.release(broken);
     }
   };
 

@@ -10,6 +10,7 @@ import {
   type TObjectStore,
 } from "../../server/storage/object-store";
 import { runPipeline as runRealPipeline } from "../pipeline/run-pipeline";
+import { annotateJobReport } from "../metrics/annotate-job-report";
 import type { TClaimedJob, TUploadedArtifact } from "./job-lease";
 import type { TJobProgress } from "./progress-reporter";
 import { summarizeReport, type TJobResultSummary } from "./summarize-report";
@@ -84,6 +85,7 @@ export async function runCompressionJob(helpers: TJobHelpers, deps: TJobDeps): P
     signal,
   );
   throwIfAborted(signal);
+  annotateJobReport(report, artifacts); // provenance: provider, opsets, hardware; CUDA fallback warning (issue 9)
 
   // report.json is part of every job's output; passes that already emit it keep theirs.
   const files = artifacts.some((a) => a.name === "report.json")

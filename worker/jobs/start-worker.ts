@@ -6,6 +6,7 @@ import { createPrismaClient } from "../../server/db/prisma";
 import { createLogger, type Logger } from "../../server/logger";
 import { createJobQueue, JOB_QUEUE_NAME, type TJobQueue, type TJobQueueMessage } from "../../server/queue/job-queue";
 import { createObjectStore, deletePrefix } from "../../server/storage/object-store";
+import { isDatabaseConnectionError } from "./is-connection-error";
 import { claimJob, failJob, publishJobResult, readJobState, releaseJob, renewLease, writeJobProgress, type TJobLease } from "./job-lease";
 import { createProgressReporter } from "./progress-reporter";
 import { reapStaleJobs } from "./reap-stale-jobs";
@@ -92,10 +93,10 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     }
     const jobLogger = logger.child({ jobId, attempt: job.attempt });
     jobLogger.info("job claimed");
-    // issue 7: job event (a lost event is logged, never fails the job).
+    // issue 7: job.started/succeeded/failed are written inside claimJob/publishJobResult/failJob's transactions;
+    // only the throttled job.progress is emitted here (a lost progress event is logged, never fails the job).
     const emitJobEvent = (type: Parameters<typeof recordJobEvent>[2]) =>
       recordJobEvent(prisma, jobId, type).catch((err) => jobLogger.warn({ err, type }, "could not record job event"));
-    await emitJobEvent("job.started");
     let lastProgressEventMs = 0;
     const controller = new AbortController();
     active.set(jobId, { lease: job, controller });
@@ -158,7 +159,6 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
       // INVARIANT: publication is the single guarded transaction; if it matches no row, the attempt's files go.
       const published = await publishJobResult(prisma, job, { result: output.result, artifacts: output.artifacts });
       if (published) {
-        await emitJobEvent("job.succeeded"); // issue 7
         attemptPrefix = undefined;
         jobLogger.info({ artifacts: output.artifacts.length }, "job succeeded");
         recordJobFinished(job.pipeline, "succeeded", (Date.now() - claimedAtMs) / 1000);
@@ -170,11 +170,14 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
       if (controller.signal.aborted) {
         const reason = controller.signal.reason instanceof JobAbortedError ? controller.signal.reason.reason : "aborted";
         jobLogger.info({ reason }, "job stopped");
+      } else if (isDatabaseConnectionError(err)) {
+        // Not the job's fault: leave it running without heartbeats so the lease reaper retries it.
+        jobLogger.warn({ err, stage }, "lost the database connection; the job will be retried after its lease lapses");
       } else {
         const { userError, internal } = describeJobFailure(err, stage);
         if (internal) jobLogger.error({ err, stage }, "job failed with an internal error");
         else jobLogger.info({ userError }, "job failed");
-        if (await failJob(prisma, job, userError)) await emitJobEvent("job.failed"); // issue 7
+        await failJob(prisma, job, userError); // writes job.failed in the same transaction (issue 7)
         recordJobFinished(job.pipeline, "failed", (Date.now() - claimedAtMs) / 1000, err);
       }
     } finally {

@@ -2,6 +2,7 @@
  * The only module that imports onnxruntime-node. Everything else talks to the runtime through these small,
  * typed helpers, so switching the runtime (or its build) is a one-file change.
  */
+import { readdirSync, readFileSync } from "node:fs";
 import os from "node:os";
 import * as ort from "onnxruntime-node";
 
@@ -71,7 +72,7 @@ export function getDefaultIntraOpThreads(): number {
  */
 export async function createInferenceSession(bytes: Uint8Array, opts: TSessionOptions = {}): Promise<TInferenceSession> {
   const intraOpThreads = opts.intraOpThreads ?? getDefaultIntraOpThreads();
-  const executionProvider = opts.executionProvider ?? "cpu";
+  const executionProvider = opts.executionProvider ?? defaultExecutionProvider;
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [executionProvider],
     intraOpNumThreads: intraOpThreads,
@@ -129,7 +130,7 @@ export function getRuntimeInfo(opts: { executionProvider?: string; intraOpThread
   const cpus = os.cpus();
   return {
     onnxruntimeVersion: ort.env.versions.node ?? ort.env.versions.common ?? "unknown",
-    executionProvider: opts.executionProvider ?? "cpu",
+    executionProvider: opts.executionProvider ?? defaultExecutionProvider,
     cpu: cpus[0]?.model?.trim() || "unknown",
     cpuCount: os.availableParallelism(),
     nodeVersion: process.version,
@@ -140,4 +141,129 @@ export function getRuntimeInfo(opts: { executionProvider?: string; intraOpThread
 /** Execution providers this onnxruntime build offers. */
 export function listExecutionProviders(): string[] {
   return ort.listSupportedBackends().map((b) => b.name);
+}
+
+// ---- Issue 9: execution provider from config (WORKER_EXECUTION_PROVIDER) ----
+
+/** Provider of sessions that do not name one; set once at worker start by configureExecutionProvider. */
+let defaultExecutionProvider = "cpu";
+/** Set when the configured provider could not be used; copied into every report's warnings. */
+let executionProviderWarning: string | undefined;
+
+export type TExecutionProviderChoice = {
+  requested: "auto" | "cpu" | "cuda";
+  /** The provider sessions use from now on. */
+  executionProvider: string;
+  /** Why the requested provider was not used (CUDA missing), for logs and reports. */
+  warning?: string;
+};
+
+/**
+ * Picks the default execution provider from config. "cuda" and "auto" open a one-node probe session on CUDA:
+ * onnxruntime-node lists "cuda" even when its provider libraries or the driver are missing, and only creating a
+ * session tells. Without CUDA both fall back to CPU and leave a warning that every report then carries, except
+ * "auto" on a machine without an NVIDIA GPU (a plain CPU worker).
+ */
+export async function configureExecutionProvider(requested: "auto" | "cpu" | "cuda"): Promise<TExecutionProviderChoice> {
+  executionProviderWarning = undefined;
+  defaultExecutionProvider = "cpu";
+  if (requested === "cpu") return { requested, executionProvider: "cpu" };
+  // "auto" without a visible NVIDIA GPU: a CPU worker. Skipping the probe also keeps onnxruntime from printing
+  // "failed to load libonnxruntime_providers_shared.so" on every CPU worker's start.
+  if (requested === "auto" && listNvidiaGpus().length === 0) return { requested, executionProvider: "cpu" };
+  const cudaError = await probeExecutionProvider("cuda");
+  if (cudaError === undefined) {
+    defaultExecutionProvider = "cuda";
+    return { requested, executionProvider: "cuda" };
+  }
+  const reason = cudaError.split("\n")[0]!.slice(0, 300);
+  // "auto" on a machine without an NVIDIA GPU is the normal CPU worker, not a fallback worth a warning in every report;
+  // a GPU that is present but unusable (driver/library mismatch) is.
+  const gpus = listNvidiaGpus();
+  const warning =
+    requested === "cuda" || gpus.length > 0
+      ? `CUDA ${requested === "cuda" ? "was requested but " : ""}is not available on this worker${gpus.length ? ` (GPU: ${gpus.join(", ")})` : ""}: ${reason}; measured on CPU instead`
+      : undefined;
+  executionProviderWarning = warning;
+  return { requested, executionProvider: "cpu", warning: warning ?? `CUDA not available, using CPU (${reason})` };
+}
+
+/** The provider sessions use when none is named. */
+export function getDefaultExecutionProvider(): string {
+  return defaultExecutionProvider;
+}
+
+/** Returns undefined when a session on `provider` opens, else onnxruntime's error message. */
+export async function probeExecutionProvider(provider: string): Promise<string | undefined> {
+  try {
+    const session = await ort.InferenceSession.create(buildProbeModel(), { executionProviders: [provider], logSeverityLevel: 4 });
+    await session.release();
+    return undefined;
+  } catch (err) {
+    return (err as Error).message || String(err);
+  }
+}
+
+export type TRuntimeProvenanceExtras = {
+  /** Operator sets the original model imports. */
+  opsets?: { domain: string; version: number }[];
+  arch: string;
+  platform: string;
+  totalMemoryBytes: number;
+  /** GPU model names the NVIDIA driver reports (empty without one). */
+  gpus: string[];
+  /** What WORKER_EXECUTION_PROVIDER resolved to; "cpu" when the worker was never configured (CLI runs). */
+  defaultExecutionProvider: string;
+};
+
+/**
+ * Adds what getRuntimeInfo leaves out (opsets, architecture, memory, GPUs) to a report's provenance and the
+ * execution-provider fallback warning to its warnings. Mutates and returns the report.
+ */
+export function annotateReportRuntime<R extends { provenance?: object; warnings: string[]; original?: { analysis?: { opsets?: unknown } } }>(report: R): R {
+  const opsets = report.original?.analysis?.opsets as TRuntimeProvenanceExtras["opsets"];
+  const extras: TRuntimeProvenanceExtras = {
+    ...(opsets ? { opsets } : {}),
+    arch: process.arch,
+    platform: process.platform,
+    totalMemoryBytes: os.totalmem(),
+    gpus: listNvidiaGpus(),
+    defaultExecutionProvider,
+  };
+  report.provenance = { ...getRuntimeInfo(), ...report.provenance, ...extras };
+  if (executionProviderWarning && !report.warnings.includes(executionProviderWarning)) report.warnings.push(executionProviderWarning);
+  return report;
+}
+
+/** GPU names from the NVIDIA driver's procfs (no nvidia-smi process, nothing when there is no driver). */
+function listNvidiaGpus(): string[] {
+  const root = "/proc/driver/nvidia/gpus";
+  try {
+    return readdirSync(root).map((dir) => {
+      const info = readFileSync(`${root}/${dir}/information`, "utf8");
+      return /^Model:\s*(.+)$/m.exec(info)?.[1]?.trim() ?? dir;
+    });
+  } catch {
+    return [];
+  }
+}
+
+/** A one-node ONNX model (Identity on float[1], opset 13), hand-encoded so this module needs no codec. */
+function buildProbeModel(): Uint8Array {
+  const varint = (n: number): number[] => {
+    const out: number[] = [];
+    while (n > 0x7f) {
+      out.push((n & 0x7f) | 0x80);
+      n >>>= 7;
+    }
+    out.push(n);
+    return out;
+  };
+  const field = (no: number, bytes: number[]): number[] => [...varint((no << 3) | 2), ...varint(bytes.length), ...bytes];
+  const str = (no: number, s: string): number[] => field(no, [...new TextEncoder().encode(s)]);
+  const int = (no: number, n: number): number[] => [...varint(no << 3), ...varint(n)];
+  const valueInfo = (name: string): number[] => [...str(1, name), ...field(2, field(1, [...int(1, 1), ...field(2, field(1, int(1, 1)))]))];
+  const node = [...str(1, "x"), ...str(2, "y"), ...str(3, "probe"), ...str(4, "Identity")];
+  const graph = [...field(1, node), ...str(2, "probe"), ...field(11, valueInfo("x")), ...field(12, valueInfo("y"))];
+  return new Uint8Array([...int(1, 8), ...field(7, graph), ...field(8, [...str(1, ""), ...int(2, 13)])]);
 }
