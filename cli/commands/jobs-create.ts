@@ -4,6 +4,7 @@ import { describeUnsuccessfulJob, followJob, formatJobSucceeded } from "../job-v
 import { printJson } from "../output";
 import { resolvePipelineOption } from "../pipeline-option";
 import { connectToServer } from "../session";
+import { parseWebhookEventsOption, WEBHOOK_EVENTS_HELP } from "./webhooks-events-option";
 
 /** `condense jobs create`: queues a job for a ready model; with --wait follows it to the end. */
 export const command = defineCommand({
@@ -11,12 +12,18 @@ export const command = defineCommand({
     "Give exactly one of --preset (see `condense presets`) or --pipeline: inline JSON or @file.json, checked here",
     "before anything is sent. Prints the job id on stdout (the job with --json). With --wait it follows the job",
     "live and exits 1 if it failed or was canceled.",
+    "With --idempotency-key, running the same command again (e.g. a retried CI step) returns the first job instead of",
+    "queueing another; the same key with different options is refused. --webhook sends this job's events to a URL,",
+    "signed with the workspace's signing secret (Standard Webhooks).",
   ].join("\n"),
   options: {
     model: { type: "string", valueName: "ID", description: "The model to compress (from `condense upload` / `models list`)" },
     preset: { type: "string", valueName: "NAME", description: "A named pipeline, e.g. analyze" },
     pipeline: { type: "string", valueName: "JSON|@FILE", description: "A pipeline spec as JSON text or @path/to/file.json" },
     wait: { type: "boolean", description: "Follow the job until it finishes" },
+    "idempotency-key": { type: "string", valueName: "KEY", description: "Retry-safe creation: the same KEY returns the same job (1-255 printable ASCII)" },
+    webhook: { type: "string", valueName: "URL", description: "Send this job's events to URL (per-job webhook)" },
+    "webhook-events": { type: "string", valueName: "EVENTS", description: `With --webhook, send these ${WEBHOOK_EVENTS_HELP}` },
     ...JSON_OPTION,
     ...URL_OPTION,
   },
@@ -24,14 +31,26 @@ export const command = defineCommand({
     "condense jobs create --model MODEL_ID --preset analyze --wait",
     `condense jobs create --model MODEL_ID --pipeline '{"steps":[{"pass":"analyze","options":{"latencyRuns":50}}]}'`,
     "condense jobs create --model MODEL_ID --pipeline @pipeline.json",
+    'condense jobs create --model MODEL_ID --preset analyze --idempotency-key "ci-$GITHUB_RUN_ID"',
+    "condense jobs create --model MODEL_ID --preset analyze --webhook https://ci.example.com/hook --webhook-events job.succeeded,job.failed",
   ],
   async run({ options, io }) {
     if (!options.model) throw new CliUsageError("missing --model ID");
     // Validated before connecting: a typo costs no request and no job.
     const choice = await resolvePipelineOption({ pipeline: options.pipeline, preset: options.preset, cwd: io.cwd });
+    const webhookEvents = parseWebhookEventsOption(options["webhook-events"], "--webhook-events");
+    if (webhookEvents && !options.webhook) throw new CliUsageError("--webhook-events needs --webhook URL");
+    const idempotencyKey = options["idempotency-key"];
+    if (idempotencyKey !== undefined && !/^[\x21-\x7e]{1,255}$/.test(idempotencyKey)) {
+      throw new CliUsageError("--idempotency-key must be 1-255 printable ASCII characters without spaces");
+    }
     const { client } = await connectToServer(io, options.url);
+    const webhook = options.webhook ? { webhook: { url: options.webhook, events: webhookEvents } } : {};
     const created = await client.createJob(
-      choice.kind === "preset" ? { modelId: options.model, preset: choice.preset } : { modelId: options.model, pipeline: choice.pipeline },
+      choice.kind === "preset"
+        ? { modelId: options.model, preset: choice.preset, ...webhook }
+        : { modelId: options.model, pipeline: choice.pipeline, ...webhook },
+      { idempotencyKey },
     );
     if (!options.wait) {
       if (options.json) printJson(io, created);

@@ -1,5 +1,6 @@
 import type { Prisma, PrismaClient } from "../../generated/prisma/client";
 import type { TJobQueue } from "../../server/queue/job-queue";
+import { recordJobEvent } from "../../server/webhooks/record-job-event";
 import type { TJobProgress } from "./progress-reporter";
 
 /**
@@ -10,6 +11,10 @@ import type { TJobProgress } from "./progress-reporter";
  * reaper takes a silent worker's job away (state "queued", then attempts + 1 for the next claim), every guarded
  * write of the old holder matches 0 rows. That is what makes "exactly one set of artifacts" hold: publication is
  * one guarded transaction, and a loser deletes its own files.
+ *
+ * Each state change also writes its webhook event (job.started / job.succeeded / job.failed) in the SAME
+ * transaction (transactional outbox, issue 7): a job never changes state without its event, and a write that lost
+ * the lease records no event.
  *
  * Timestamps are written as UTC by the database (`now() AT TIME ZONE 'UTC'`), like Prisma writes its DateTimes,
  * so heartbeats from machines with skewed clocks compare correctly.
@@ -28,21 +33,25 @@ const UTC_NOW = "(now() AT TIME ZONE 'UTC')";
 
 /**
  * Takes a queued job: one atomic UPDATE, so of two deliveries of the same job (or two workers) exactly one wins.
- * Returns undefined when the job is not claimable (canceled, finished, or running elsewhere).
+ * The job.started event is written in the same transaction. Returns undefined when the job is not claimable
+ * (canceled, finished, or running elsewhere).
  */
 export async function claimJob(prisma: PrismaClient, jobId: string, workerId: string): Promise<TClaimedJob | undefined> {
-  const rows = await prisma.$queryRawUnsafe<{ attempts: number; workspaceId: string; modelId: string; pipeline: unknown }[]>(
-    `UPDATE "Job" SET state = 'running', attempts = attempts + 1, "workerId" = $2, "heartbeatAt" = ${UTC_NOW},
-       "startedAt" = COALESCE("startedAt", ${UTC_NOW}), stage = 'starting', progress = 0, error = NULL,
-       "updatedAt" = ${UTC_NOW}
-     WHERE id = $1 AND state = 'queued'
-     RETURNING attempts, "workspaceId", "modelId", pipeline`,
-    jobId,
-    workerId,
-  );
-  const row = rows[0];
-  if (!row) return undefined;
-  return { jobId, workerId, attempt: Number(row.attempts), workspaceId: row.workspaceId, modelId: row.modelId, pipeline: row.pipeline };
+  return prisma.$transaction(async (tx) => {
+    const rows = await tx.$queryRawUnsafe<{ attempts: number; workspaceId: string; modelId: string; pipeline: unknown }[]>(
+      `UPDATE "Job" SET state = 'running', attempts = attempts + 1, "workerId" = $2, "heartbeatAt" = ${UTC_NOW},
+         "startedAt" = COALESCE("startedAt", ${UTC_NOW}), stage = 'starting', progress = 0, error = NULL,
+         "updatedAt" = ${UTC_NOW}
+       WHERE id = $1 AND state = 'queued'
+       RETURNING attempts, "workspaceId", "modelId", pipeline`,
+      jobId,
+      workerId,
+    );
+    const row = rows[0];
+    if (!row) return undefined;
+    await recordJobEvent(tx, jobId, "job.started");
+    return { jobId, workerId, attempt: Number(row.attempts), workspaceId: row.workspaceId, modelId: row.modelId, pipeline: row.pipeline };
+  });
 }
 
 /** Proves this worker is alive. False when the lease is gone (canceled, or taken away after a lapse). */
@@ -72,8 +81,9 @@ export async function writeJobProgress(prisma: PrismaClient, lease: TJobLease, p
 }
 
 /**
- * Publishes a finished attempt in ONE transaction: the job becomes "succeeded" and its Artifact rows appear
- * together, or nothing happens (false) because the lease is gone. The caller then deletes the attempt's files.
+ * Publishes a finished attempt in ONE transaction: the job becomes "succeeded", its Artifact rows and its
+ * job.succeeded event (whose snapshot therefore lists the artifacts) appear together, or nothing happens (false)
+ * because the lease is gone. The caller then deletes the attempt's files.
  */
 export async function publishJobResult(
   prisma: PrismaClient,
@@ -103,21 +113,26 @@ export async function publishJobResult(
         attempt: lease.attempt,
       })),
     });
+    await recordJobEvent(tx, lease.jobId, "job.succeeded");
     return true;
   });
 }
 
-/** Fails the job for good with a user-readable message. False when the lease was already gone. */
+/** Fails the job for good with a user-readable message, with its job.failed event. False when the lease was already gone. */
 export async function failJob(prisma: PrismaClient, lease: TJobLease, userError: string): Promise<boolean> {
-  const count = await prisma.$executeRawUnsafe(
-    `UPDATE "Job" SET state = 'failed', error = $4, "finishedAt" = ${UTC_NOW}, "updatedAt" = ${UTC_NOW}
-     WHERE id = $1 AND "workerId" = $2 AND attempts = $3 AND state = 'running'`,
-    lease.jobId,
-    lease.workerId,
-    lease.attempt,
-    userError,
-  );
-  return count === 1;
+  return prisma.$transaction(async (tx) => {
+    const count = await tx.$executeRawUnsafe(
+      `UPDATE "Job" SET state = 'failed', error = $4, "finishedAt" = ${UTC_NOW}, "updatedAt" = ${UTC_NOW}
+       WHERE id = $1 AND "workerId" = $2 AND attempts = $3 AND state = 'running'`,
+      lease.jobId,
+      lease.workerId,
+      lease.attempt,
+      userError,
+    );
+    if (count !== 1) return false;
+    await recordJobEvent(tx, lease.jobId, "job.failed");
+    return true;
+  });
 }
 
 /** The job's current state, for logging why a lease was lost. */
