@@ -1,9 +1,9 @@
+"use client";
+
 import type { TModelAnalysis, TReport } from "../../contracts/report";
 import { formatBytes, formatCount, formatMs } from "../_lib/format";
+import { OpHistogramChart, ParamsByDtypeChart } from "./charts/result-charts";
 import { TensorTable } from "./tensor-table";
-
-/** How many op types the histogram shows before folding the rest into "other". */
-const MAX_HISTOGRAM_ROWS = 15;
 
 /**
  * What `analyze` found, from report.json: headline numbers, inputs/outputs, op histogram (bars),
@@ -57,10 +57,11 @@ export function AnalysisView({ report }: { report: TReport }) {
           <div className="grid-2">
             <section className="card" aria-labelledby="analysis-ops">
               <h2 id="analysis-ops">Operators</h2>
-              <OpHistogram histogram={analysis.opHistogram} />
+              <OpHistogramChart histogram={analysis.opHistogram} showTitle={false} />
             </section>
             <section className="card" aria-labelledby="analysis-params">
               <h2 id="analysis-params">Parameters by dtype</h2>
+              <ParamsByDtypeChart byDtype={analysis.parameters.byDtype} showTitle={false} />
               <ParametersTable parameters={analysis.parameters} />
             </section>
           </div>
@@ -78,30 +79,6 @@ function Stat({ label, value, testId }: { label: string; value: string; testId?:
         {value}
       </div>
     </div>
-  );
-}
-
-/** Op types as horizontal bars, most frequent first; the long tail folds into one "other" row. */
-export function OpHistogram({ histogram }: { histogram: Record<string, number> }) {
-  const sorted = Object.entries(histogram).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
-  const shown = sorted.slice(0, MAX_HISTOGRAM_ROWS);
-  const rest = sorted.slice(MAX_HISTOGRAM_ROWS);
-  if (rest.length > 0) shown.push([`${rest.length} other types`, rest.reduce((sum, [, n]) => sum + n, 0)]);
-  const max = Math.max(1, ...shown.map(([, n]) => n));
-  return (
-    <ul className="bars" data-testid="op-histogram" aria-label="Node count per operator type">
-      {shown.map(([op, count]) => (
-        <li key={op}>
-          <span className="bars__label" title={op}>
-            {op}
-          </span>
-          <span className="bars__track" aria-hidden="true">
-            <span className="bars__fill" style={{ width: `${(count / max) * 100}%`, display: "block" }} />
-          </span>
-          <span className="bars__value">{count}</span>
-        </li>
-      ))}
-    </ul>
   );
 }
 

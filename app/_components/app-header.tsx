@@ -5,10 +5,13 @@ import Link from "next/link";
 import { usePathname, useRouter } from "next/navigation";
 import { useTRPC } from "../_lib/trpc";
 import { Brand } from "./brand";
+import { WorkspaceSwitcher } from "./workspace-switcher";
 
 const NAV_ITEMS = [
   { href: "/models", label: "Models" },
   { href: "/jobs", label: "Jobs" },
+  { href: "/compare", label: "Compare" },
+  { href: "/settings", label: "Settings" },
 ] as const;
 
 /** Top bar: product name, main navigation (current section marked for screen readers), user email and sign out. */
@@ -43,6 +46,7 @@ export function AppHeader() {
           })}
         </nav>
         <div className="user-menu">
+          <WorkspaceSwitcher />
           <span className="user-menu__email" data-testid="user-email" title={me.data?.workspace.name}>
             {me.data?.user.email ?? "\u00a0"}
           </span>

@@ -24,6 +24,16 @@ function getFieldErrors(err: unknown): Partial<Record<"email" | "password", stri
 }
 
 /**
+ * Where to go after signing in: `?next=/path` from a page that needed a session (e.g. an invite link).
+ * Only same-origin paths: an open redirect would let a crafted link send users elsewhere after sign-in.
+ */
+function readNextPath(): string | undefined {
+  if (typeof window === "undefined") return undefined;
+  const next = new URLSearchParams(window.location.search).get("next");
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/\\") ? next : undefined;
+}
+
+/**
  * Email + password form for sign-in and sign-up. The session arrives as an httpOnly cookie; then we go to /models.
  */
 export function AuthForm({ mode }: { mode: TMode }) {
@@ -38,7 +48,7 @@ export function AuthForm({ mode }: { mode: TMode }) {
   const onSuccess = () => {
     // Anything cached belonged to the previous (or no) session.
     queryClient.clear();
-    router.replace("/models");
+    router.replace(readNextPath() ?? "/models");
     router.refresh();
   };
   const signIn = useMutation(trpc.auth.signIn.mutationOptions({ onSuccess }));

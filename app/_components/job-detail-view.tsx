@@ -2,14 +2,15 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { isTerminalJobState } from "../../contracts/job-state";
-import { ZReport, type TReport } from "../../contracts/report";
 import { formatBytes, formatDateTime, formatElapsed, formatPercent } from "../_lib/format";
 import { getUserMessage } from "../_lib/errors";
 import { useTRPC, useTRPCClient } from "../_lib/trpc";
+import { hasReportArtifact, useJobReport } from "../_lib/use-job-report";
 import { AnalysisView } from "./analysis-view";
 import { ErrorAlert } from "./error-alert";
+import { JobResults } from "./job-results";
 import { describePipeline } from "./jobs-table";
 import { Loading } from "./loading";
 import { ProgressBar } from "./progress-bar";
@@ -17,7 +18,6 @@ import { StateBadge } from "./state-badge";
 
 /** How often an unfinished job is polled: fast enough to feel live, cheap enough for many open tabs. */
 const LIVE_REFRESH_MS = 1000;
-const REPORT_ARTIFACT = "report.json";
 
 /**
  * One job, live: state, stage and progress refresh every second until the job is terminal (no manual reload).
@@ -25,7 +25,6 @@ const REPORT_ARTIFACT = "report.json";
  */
 export function JobDetailView({ jobId }: { jobId: string }) {
   const trpc = useTRPC();
-  const client = useTRPCClient();
   const queryClient = useQueryClient();
   const job = useQuery(
     trpc.jobs.get.queryOptions(
@@ -43,21 +42,10 @@ export function JobDetailView({ jobId }: { jobId: string }) {
     }),
   );
 
-  const hasReport = job.data?.state === "succeeded" && job.data.artifacts.some((a) => a.name === REPORT_ARTIFACT);
-  // report.json is the source of truth for results: read it through its presigned URL, like a user download.
-  const report = useQuery({
-    queryKey: ["job-report", jobId],
-    enabled: hasReport,
-    staleTime: Infinity,
-    queryFn: async (): Promise<TReport> => {
-      const link = await client.jobs.getArtifactUrl.query({ jobId, name: REPORT_ARTIFACT });
-      const res = await fetch(link.url);
-      if (!res.ok) throw new Error(`report.json could not be read (storage answered HTTP ${res.status})`);
-      const parsed = ZReport.safeParse(await res.json());
-      if (!parsed.success) throw new Error("report.json does not match the report format this portal understands");
-      return parsed.data;
-    },
-  });
+  const hasReport = Boolean(job.data && hasReportArtifact(job.data));
+  const report = useJobReport(jobId, hasReport);
+
+  const stageHistory = useStageHistory(job.data);
 
   if (job.isPending) return <Loading label="Loading job…" />;
   if (job.isError) {
@@ -86,6 +74,11 @@ export function JobDetailView({ jobId }: { jobId: string }) {
           </p>
         </div>
         <div className="actions">
+          {terminal ? (
+            <Link className="button button--secondary" href={`/models/${j.modelId}?rerun=${j.id}#new-job-title`} data-testid="rerun-link">
+              Rerun with changes
+            </Link>
+          ) : null}
           {!terminal ? (
             <button
               type="button"
@@ -155,8 +148,25 @@ export function JobDetailView({ jobId }: { jobId: string }) {
         ) : report.isError ? (
           <ErrorAlert title="Could not show the results" message={getUserMessage(report.error)} />
         ) : (
-          <AnalysisView report={report.data} />
+          <>
+            <JobResults report={report.data} />
+            <AnalysisView report={report.data} />
+          </>
         )
+      ) : null}
+
+      {stageHistory.length > 1 ? (
+        <details className="card" open={!terminal}>
+          <summary>Stage history</summary>
+          <ol className="small" data-testid="stage-history">
+            {stageHistory.map((h) => (
+              <li key={`${h.stage}-${h.atMs}`}>
+                <span className="mono">{new Date(h.atMs).toLocaleTimeString("en-GB")}</span> {h.stage}
+              </li>
+            ))}
+          </ol>
+          <p className="muted small">Stages seen while this page was open.</p>
+        </details>
       ) : null}
 
       <details className="card">
@@ -167,6 +177,22 @@ export function JobDetailView({ jobId }: { jobId: string }) {
       </details>
     </>
   );
+}
+
+type TStageEntry = { stage: string; atMs: number };
+
+/**
+ * Stages the job went through while this page watched it. The API keeps only the current stage, so this is what
+ * the browser saw; it is labelled as such on the page.
+ */
+function useStageHistory(job: { stage: string | null; state: string } | undefined): TStageEntry[] {
+  const [history, setHistory] = useState<TStageEntry[]>([]);
+  const label = job ? (job.stage ? `${job.state}: ${job.stage}` : job.state) : undefined;
+  useEffect(() => {
+    if (!label) return;
+    setHistory((prev) => (prev.at(-1)?.stage === label ? prev : [...prev, { stage: label, atMs: Date.now() }].slice(-100)));
+  }, [label]);
+  return history;
 }
 
 function Breadcrumb() {

@@ -6,6 +6,8 @@ import { formatBytes, formatDateTime } from "../_lib/format";
 import { getUserMessage } from "../_lib/errors";
 import { readModelSummary, type TModelSummaryView } from "../_lib/model-summary";
 import { useTRPC } from "../_lib/trpc";
+import { hasReportArtifact, useJobReport } from "../_lib/use-job-report";
+import { ModelAnalysisCharts } from "./model-analysis-charts";
 import { ErrorAlert } from "./error-alert";
 import { JobsTable } from "./jobs-table";
 import { Loading } from "./loading";
@@ -14,8 +16,9 @@ import { StateBadge } from "./state-badge";
 import { TensorTable } from "./tensor-table";
 
 /** One model: what it is (IR, opsets, IO, SHA-256, size), a form to start a job, and its jobs. */
-export function ModelDetailView({ modelId }: { modelId: string }) {
+export function ModelDetailView({ modelId, rerunJobId }: { modelId: string; rerunJobId?: string }) {
   const trpc = useTRPC();
+  const rerunJob = useQuery(trpc.jobs.get.queryOptions({ jobId: rerunJobId ?? "" }, { enabled: Boolean(rerunJobId), staleTime: Infinity }));
   const model = useQuery(
     trpc.models.get.queryOptions(
       { modelId },
@@ -30,6 +33,10 @@ export function ModelDetailView({ modelId }: { modelId: string }) {
       },
     ),
   );
+
+  // The model's structure is the same in every report: show the newest analyzed one.
+  const analyzedJob = jobs.data?.items.find(hasReportArtifact);
+  const report = useJobReport(analyzedJob?.id, Boolean(analyzedJob));
 
   if (model.isPending) return <Loading label="Loading model…" />;
   if (model.isError) {
@@ -100,13 +107,48 @@ export function ModelDetailView({ modelId }: { modelId: string }) {
         </section>
       ) : null}
 
-      <div className="grid-2">
+      <section className="card" aria-labelledby="model-analysis-title" data-testid="model-analysis">
+        <h2 id="model-analysis-title">Analysis</h2>
+        {report.data?.original.analysis ? (
+          <ModelAnalysisCharts analysis={report.data.original.analysis} latencyMs={report.data.original.latencyMs} />
+        ) : report.isError ? (
+          <ErrorAlert title="Could not load the analysis" message={getUserMessage(report.error)} />
+        ) : analyzedJob && report.isPending ? (
+          <Loading label="Loading the analysis…" />
+        ) : (
+          <p className="muted">
+            No analysis yet. Start a job with the <code>analyze</code> preset to see operators, parameters by dtype and CPU latency.
+          </p>
+        )}
+      </section>
+
+      <div className="stack">
         <section className="card" aria-labelledby="new-job-title">
-          <h2 id="new-job-title">New job</h2>
-          <NewJobForm modelId={m.id} disabledReason={m.state === "ready" ? undefined : `Jobs can start once the model is ready (it is ${m.state}).`} />
+          <h2 id="new-job-title">{rerunJobId ? "Rerun with changes" : "New job"}</h2>
+          {rerunJobId && rerunJob.isPending ? (
+            <Loading label="Loading the job to rerun…" />
+          ) : (
+            <>
+              {rerunJob.isError ? <ErrorAlert title="The job to rerun could not be loaded" message={getUserMessage(rerunJob.error)} /> : null}
+              {rerunJob.data ? (
+                <p className="muted small" data-testid="rerun-note">
+                  Prefilled from job <span className="mono">{rerunJob.data.id.slice(0, 10)}</span>: change any option, then start.
+                </p>
+              ) : null}
+              <NewJobForm
+                key={rerunJob.data?.id ?? "new"}
+                modelId={m.id}
+                initialPipeline={rerunJob.data?.pipeline}
+                disabledReason={m.state === "ready" ? undefined : `Jobs can start once the model is ready (it is ${m.state}).`}
+              />
+            </>
+          )}
         </section>
         <section className="card" aria-labelledby="model-jobs-title">
-          <h2 id="model-jobs-title">Jobs of this model</h2>
+          <div className="card__header">
+            <h2 id="model-jobs-title">Jobs of this model</h2>
+            {(jobs.data?.items.filter(hasReportArtifact).length ?? 0) > 1 ? <Link href={`/compare?model=${m.id}`}>Compare jobs</Link> : null}
+          </div>
           {jobs.isPending ? (
             <Loading label="Loading jobs…" />
           ) : jobs.isError ? (

@@ -2,30 +2,46 @@
 
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useRouter } from "next/navigation";
-import { useId, useState, type FormEvent } from "react";
+import { useId, useMemo, useState, type FormEvent } from "react";
 import { parsePipelineJson } from "../../contracts/pipeline";
 import { getUserMessage } from "../_lib/errors";
+import { buildPipelineValue, draftFromStep, listPassForms, validateDrafts, type TFieldErrors, type TStepDraft } from "../_lib/pipeline-fields";
 import { useTRPC } from "../_lib/trpc";
 import { ErrorAlert } from "./error-alert";
 import { Loading } from "./loading";
+import { PipelineBuilder } from "./pipeline-builder";
 
-type TMode = "preset" | "pipeline";
+type TMode = "preset" | "builder" | "json";
+
+function draftsFromPipeline(pipeline: unknown, forms: ReturnType<typeof listPassForms>): TStepDraft[] {
+  const steps = (pipeline as { steps?: Array<{ pass?: string; options?: Record<string, unknown> }> } | null)?.steps ?? [];
+  return steps.flatMap((s) => {
+    const form = forms.find((f) => f.pass === s.pass);
+    return form ? [draftFromStep(form, s.options)] : [];
+  });
+}
 
 /**
- * Starts a job for a ready model: pick a documented preset, or write a pipeline as JSON.
- * The JSON is checked with the same zod schema the API and worker use, so errors name the step and option
- * before anything is sent; whatever the API still rejects is shown the same way.
+ * Starts a job for a ready model: pick a documented preset, build a pipeline step by step (fields generated from
+ * the contract's schemas), or write it as JSON. Everything is checked with the same zod schema the API and worker
+ * use, so errors name the step and option before anything is sent; whatever the API still rejects is shown too.
+ * `initialPipeline` (rerun of a job) opens the builder prefilled with that job's steps.
  */
-export function NewJobForm({ modelId, disabledReason }: { modelId: string; disabledReason?: string }) {
+export function NewJobForm({ modelId, disabledReason, initialPipeline }: { modelId: string; disabledReason?: string; initialPipeline?: unknown }) {
   const trpc = useTRPC();
   const router = useRouter();
   const queryClient = useQueryClient();
-  const ids = { preset: useId(), presetHelp: useId(), pipeline: useId(), pipelineHelp: useId(), pipelineError: useId() };
+  const ids = { pipeline: useId(), pipelineHelp: useId(), pipelineError: useId(), webhook: useId(), webhookHelp: useId(), presetGroup: useId() };
+  const forms = useMemo(() => listPassForms(), []);
   const presets = useQuery(trpc.presets.list.queryOptions(undefined, { staleTime: Infinity }));
-  const [mode, setMode] = useState<TMode>("preset");
+  const [mode, setMode] = useState<TMode>(initialPipeline ? "builder" : "preset");
   const [presetName, setPresetName] = useState<string>("");
-  const [pipelineText, setPipelineText] = useState<string>("");
+  const [drafts, setDrafts] = useState<TStepDraft[]>(() => (initialPipeline ? draftsFromPipeline(initialPipeline, forms) : []));
+  const [fieldErrors, setFieldErrors] = useState<TFieldErrors>({});
+  const [pipelineText, setPipelineText] = useState<string>(() => (initialPipeline ? JSON.stringify(initialPipeline, null, 2) : ""));
   const [pipelineError, setPipelineError] = useState<string | null>(null);
+  const [webhookUrl, setWebhookUrl] = useState("");
+  const [webhookError, setWebhookError] = useState<string | null>(null);
 
   const createJob = useMutation(
     trpc.jobs.create.mutationOptions({
@@ -44,15 +60,48 @@ export function NewJobForm({ modelId, disabledReason }: { modelId: string; disab
 
   const switchMode = (next: TMode) => {
     setMode(next);
-    // Start the editor from the chosen preset: editing a working pipeline beats writing one from scratch.
-    if (next === "pipeline" && !pipelineText && selected) setPipelineText(JSON.stringify(selected.pipeline, null, 2));
+    setPipelineError(null);
+    setFieldErrors({});
+    // Start editors from what the user already chose: editing a working pipeline beats writing one from scratch.
+    const sourcePipeline: unknown = mode === "builder" ? buildPipelineValue(drafts, forms) : mode === "json" ? safeJson(pipelineText) : selected?.pipeline;
+    if (next === "builder" && drafts.length === 0 && sourcePipeline) setDrafts(draftsFromPipeline(sourcePipeline, forms));
+    if (next === "json" && sourcePipeline) setPipelineText(JSON.stringify(sourcePipeline, null, 2));
+  };
+
+  const readWebhook = (): { url: string } | undefined | null => {
+    const url = webhookUrl.trim();
+    if (!url) return undefined;
+    try {
+      const parsed = new URL(url);
+      if (parsed.protocol !== "https:" && parsed.protocol !== "http:") throw new Error("not http");
+      return { url };
+    } catch {
+      setWebhookError("enter a full http(s) URL, e.g. https://example.com/hooks/condense");
+      return null;
+    }
   };
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
     createJob.reset();
+    setWebhookError(null);
+    const webhook = readWebhook();
+    if (webhook === null) return;
+    const extra = webhook ? { webhook } : {};
     if (mode === "preset") {
-      createJob.mutate({ modelId, preset: selectedName });
+      createJob.mutate({ modelId, preset: selectedName, ...extra });
+      return;
+    }
+    if (mode === "builder") {
+      const result = validateDrafts(drafts, forms);
+      if (!result.ok) {
+        setFieldErrors(result.errors);
+        setPipelineError(result.message);
+        return;
+      }
+      setFieldErrors({});
+      setPipelineError(null);
+      createJob.mutate({ modelId, pipeline: result.pipeline, ...extra });
       return;
     }
     const parsed = parsePipelineJson(pipelineText);
@@ -61,13 +110,13 @@ export function NewJobForm({ modelId, disabledReason }: { modelId: string; disab
       return;
     }
     setPipelineError(null);
-    createJob.mutate({ modelId, pipeline: parsed.pipeline });
+    createJob.mutate({ modelId, pipeline: parsed.pipeline, ...extra });
   };
 
   const disabled = Boolean(disabledReason) || createJob.isPending;
 
   return (
-    <form className="form" onSubmit={onSubmit} aria-label="New job">
+    <form className="form" onSubmit={onSubmit} aria-label="New job" noValidate>
       <fieldset className="field">
         <legend>Pipeline</legend>
         <div className="radio-row">
@@ -75,25 +124,42 @@ export function NewJobForm({ modelId, disabledReason }: { modelId: string; disab
             <input type="radio" name="mode" value="preset" checked={mode === "preset"} onChange={() => switchMode("preset")} /> Preset
           </label>
           <label>
-            <input type="radio" name="mode" value="pipeline" checked={mode === "pipeline"} onChange={() => switchMode("pipeline")} /> Custom pipeline (JSON)
+            <input type="radio" name="mode" value="builder" checked={mode === "builder"} onChange={() => switchMode("builder")} /> Build step by step
+          </label>
+          <label>
+            <input type="radio" name="mode" value="json" checked={mode === "json"} onChange={() => switchMode("json")} /> Custom pipeline (JSON)
           </label>
         </div>
       </fieldset>
 
       {mode === "preset" ? (
-        <div className="field">
-          <label htmlFor={ids.preset}>Preset</label>
-          <select id={ids.preset} className="select" value={selectedName} onChange={(e) => setPresetName(e.target.value)} aria-describedby={ids.presetHelp}>
-            {presets.data.map((p) => (
-              <option key={p.name} value={p.name}>
-                {p.name}
-              </option>
-            ))}
-          </select>
-          <span className="field__hint" id={ids.presetHelp} data-testid="preset-description">
-            {selected?.description}
+        <fieldset className="field preset-list" aria-describedby={ids.presetGroup}>
+          <legend>Preset</legend>
+          <span className="field__hint" id={ids.presetGroup}>
+            Each preset is a tested pipeline; pick the one that matches your model.
           </span>
-        </div>
+          {presets.data.map((p) => (
+            <label key={p.name} className="preset-option" data-testid="preset-option">
+              <input type="radio" name="preset" value={p.name} checked={p.name === selectedName} onChange={() => setPresetName(p.name)} />
+              <span>
+                <strong className="mono">{p.name}</strong>
+                <span className="preset-option__description" data-testid={p.name === selectedName ? "preset-description" : undefined}>
+                  {p.description}
+                </span>
+              </span>
+            </label>
+          ))}
+        </fieldset>
+      ) : mode === "builder" ? (
+        <PipelineBuilder
+          forms={forms}
+          drafts={drafts}
+          errors={fieldErrors}
+          onChange={(next) => {
+            setDrafts(next);
+            if (Object.keys(fieldErrors).length > 0) setFieldErrors({});
+          }}
+        />
       ) : (
         <div className="field">
           <label htmlFor={ids.pipeline}>Pipeline JSON</label>
@@ -112,13 +178,35 @@ export function NewJobForm({ modelId, disabledReason }: { modelId: string; disab
           <span className="field__hint" id={ids.pipelineHelp}>
             {'{ "steps": [ { "pass": "analyze", "options": { … } } ] }'} — passes run in order.
           </span>
-          {pipelineError ? (
-            <div className="field__error" role="alert" id={ids.pipelineError}>
-              {pipelineError}
-            </div>
-          ) : null}
         </div>
       )}
+      {pipelineError && mode !== "preset" ? (
+        <div className="field__error" role="alert" id={ids.pipelineError}>
+          {pipelineError}
+        </div>
+      ) : null}
+
+      <div className="field">
+        <label htmlFor={ids.webhook}>Webhook URL (optional)</label>
+        <input
+          id={ids.webhook}
+          className="input"
+          type="url"
+          inputMode="url"
+          placeholder="https://example.com/hooks/condense"
+          value={webhookUrl}
+          onChange={(e) => {
+            setWebhookUrl(e.target.value);
+            if (webhookError) setWebhookError(null);
+          }}
+          aria-invalid={webhookError ? true : undefined}
+          aria-describedby={ids.webhookHelp}
+        />
+        <span className="field__hint" id={ids.webhookHelp}>
+          Condense POSTs signed job events (started, succeeded, failed, canceled) to this URL.
+        </span>
+        {webhookError ? <span className="field__error" role="alert">{webhookError}</span> : null}
+      </div>
 
       {createJob.error ? <ErrorAlert title="The job was not created" message={getUserMessage(createJob.error)} /> : null}
       {disabledReason ? <p className="muted small">{disabledReason}</p> : null}
@@ -129,4 +217,12 @@ export function NewJobForm({ modelId, disabledReason }: { modelId: string; disab
       </div>
     </form>
   );
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
 }

@@ -124,4 +124,27 @@ describe("uploadModelFile", () => {
     expect(puts).toBe(2);
     expect(storage.completed).toBeUndefined();
   });
+
+  it("sends no part when canceled while the part URLs are being signed", async () => {
+    const file = createFile(3000);
+    const storage = createFakeStorage({ partBytes: 1000 });
+    const controller = new AbortController();
+    let puts = 0;
+    const api: TUploadApi = {
+      ...storage.api,
+      signUploadParts: async (input) => {
+        // The user clicks Cancel while the API is still signing.
+        controller.abort();
+        return storage.api.signUploadParts(input);
+      },
+    };
+    const putPart: TPutPart = async (url, body, onProgress, signal) => {
+      puts += 1;
+      return storage.putPart(url, body, onProgress, signal);
+    };
+    const err = await uploadModelFile(file, { api, putPart, concurrency: 3, signal: controller.signal }).catch((e: unknown) => e);
+    expect((err as UploadError).message).toBe("upload canceled");
+    expect(puts).toBe(0);
+    expect(storage.completed).toBeUndefined();
+  });
 });

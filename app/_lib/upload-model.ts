@@ -93,6 +93,7 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
   const created = await opts.api.createUpload({ name: file.name, sizeBytes: totalBytes });
   const { modelId, partBytes, partCount } = created;
   opts.onCreated?.(modelId);
+  throwIfAborted(signal, modelId);
   phase = "uploading";
   emit();
 
@@ -140,6 +141,8 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
       emit();
       try {
         const url = await signOne(partNumber, attempt > 0);
+        // A cancel while the URL was being signed must stop here: the PUT would otherwise start on an aborted signal.
+        throwIfAborted(signal, modelId);
         const etag = await putPart(url, body, (loaded) => {
           loadedByPart.set(partNumber, Math.min(loaded, body.size));
           emit();
@@ -175,6 +178,7 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
   await Promise.all(Array.from({ length: Math.min(concurrency, partCount) }, runWorker));
   if (failure !== undefined) throw failure;
 
+  throwIfAborted(signal, modelId);
   phase = "validating";
   emit();
   results.sort((a, b) => a.partNumber - b.partNumber);
@@ -191,6 +195,11 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
 /** PUTs a part with XMLHttpRequest (fetch has no upload progress) and returns the ETag response header. */
 export function putPartWithXhr(url: string, body: Blob, onProgress: (loadedBytes: number) => void, signal: AbortSignal): Promise<string> {
   return new Promise<string>((resolve, reject) => {
+    // An "abort" listener added to an already aborted signal never fires: check first.
+    if (signal.aborted) {
+      reject(new Error("upload canceled"));
+      return;
+    }
     const xhr = new XMLHttpRequest();
     const onAbort = () => xhr.abort();
     xhr.open("PUT", url);

@@ -77,7 +77,7 @@ test("sign up, upload a real model, run analyze live, see the result and downloa
   await snap(page, testInfo, "06-model-pipeline-error");
 
   // Run the analyze preset; the job page must reach "succeeded" by itself (no reload).
-  await page.getByRole("radio", { name: "Preset" }).check();
+  await page.getByRole("radio", { name: "Preset", exact: true }).check();
   await page.getByRole("button", { name: "Start job" }).click();
   await expect(page).toHaveURL(/\/jobs\/[^/]+$/);
   const jobUrl = page.url();
@@ -97,7 +97,7 @@ test("sign up, upload a real model, run analyze live, see the result and downloa
   await expect(page.getByTestId("stat-p50")).toHaveText(/^\d+(\.\d+)? ms$/);
   await expect(page.getByTestId("stat-p95")).toHaveText(/^\d+(\.\d+)? ms$/);
   // Soft: a missing section fails the test but the download and list checks below still run and report.
-  await expect.soft(page.getByTestId("op-histogram").locator("li").first()).toBeVisible();
+  await expect.soft(page.getByTestId("chart-ops").locator(".recharts-bar-rectangle").first()).toBeVisible();
   await expect.soft(page.getByTestId("params-table")).toContainText("float32");
   await snap(page, testInfo, "07-job-succeeded");
   await page.emulateMedia({ colorScheme: "dark" });

@@ -117,6 +117,10 @@ async function main(): Promise<void> {
     // The smallest part size S3 allows, so a ~10 MB fixture goes up as several parts from the browser.
     UPLOAD_PART_BYTES: String(5 * 1024 * 1024),
     NEXT_TELEMETRY_DISABLED: "1",
+    // The webhook flows deliver to a receiver the test runs on 127.0.0.1; production refuses loopback targets.
+    WEBHOOKS_ALLOW_LOOPBACK: "true",
+    // A failed delivery in a test should be retried within the test's patience, not after minutes.
+    WEBHOOK_RETRY_SCHEDULE_SECONDS: process.env.WEBHOOK_RETRY_SCHEDULE_SECONDS ?? "1,2,5",
   };
 
   // The real production entry point, as users run it: `condense serve` (re)builds the portal when its sources
