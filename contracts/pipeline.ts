@@ -246,7 +246,35 @@ export type TClusterOptions = z.infer<typeof ZClusterOptions>;
 export const ZLowRankStep = z.object({ pass: z.literal("low-rank"), options: ZLowRankOptions.default(ZLowRankOptions.parse({})) });
 export const ZClusterStep = z.object({ pass: z.literal("cluster"), options: ZClusterOptions.default(ZClusterOptions.parse({})) });
 
-export const ZPipelineStep = z.discriminatedUnion("pass", [ZAnalyzeStep, ZInt8DynamicStep, ZInt8StaticStep, ZFp16Step, ZInt4WeightStep, ZPruneMagnitudeStep, ZPruneNmStep, ZPruneChannelsStep, ZLowRankStep, ZClusterStep]);
+/**
+ * Knowledge distillation: trains the model this step receives (the student, e.g. after prune-channels) to match the
+ * uploaded model (the teacher) on the calibration inputs (generated when none are given; labels used when present).
+ */
+export const ZDistillOptions = z
+  .object({
+    /** Passes over the training samples (training stops early when held-out fidelity stops improving). */
+    epochs: z.number().int().min(1).max(200).default(10),
+    batchSize: z.number().int().min(1).max(1024).default(32),
+    /** Peak AdamW learning rate (linear warm-up, then cosine decay). */
+    lr: z.number().gt(0).max(1).default(0.002),
+    /** Softening temperature of the KL term (scaled by T²). */
+    temperature: z.number().min(1).max(20).default(4),
+    /** Weight of the distillation term; 1 − alpha weights cross-entropy with labels when the data has labels. */
+    alpha: z.number().min(0).max(1).default(0.7),
+    /** Samples read from the data into memory (training revisits them every epoch). */
+    maxSamples: z.number().int().min(8).max(100_000).default(2048),
+    /** Share of samples held out to measure fidelity to the teacher and keep the best epoch. */
+    holdoutFraction: z.number().min(0.05).max(0.5).default(0.15),
+    /** Epochs without a better held-out score before stopping. */
+    patience: z.number().int().min(1).max(50).default(4),
+    seed: z.number().int().min(0).default(1),
+  })
+  .strict();
+export type TDistillOptions = z.infer<typeof ZDistillOptions>;
+
+export const ZDistillStep = z.object({ pass: z.literal("distill"), options: ZDistillOptions.default(ZDistillOptions.parse({})) });
+
+export const ZPipelineStep = z.discriminatedUnion("pass", [ZAnalyzeStep, ZInt8DynamicStep, ZInt8StaticStep, ZFp16Step, ZInt4WeightStep, ZPruneMagnitudeStep, ZPruneNmStep, ZPruneChannelsStep, ZLowRankStep, ZClusterStep, ZDistillStep]);
 export type TPipelineStep = z.infer<typeof ZPipelineStep>;
 export type TPassName = TPipelineStep["pass"];
 
@@ -323,6 +351,17 @@ export const PRESETS: ReadonlyMap<string, TPreset> = new Map(
           steps: [
             { pass: "prune-magnitude", options: ZPruneMagnitudeOptions.parse({ storage: "dense" }) },
             { pass: "cluster", options: ZClusterOptions.parse({}) },
+          ],
+        },
+      },
+      {
+        name: "distill",
+        description:
+          "Remove 50% of the channels of every prunable layer group, then distil the original model into the smaller one (KL on softened outputs) to recover the fidelity pruning lost. Give calibration data (labels help).",
+        pipeline: {
+          steps: [
+            { pass: "prune-channels", options: ZPruneChannelsOptions.parse({ ratio: 0.5 }) },
+            { pass: "distill", options: ZDistillOptions.parse({}) },
           ],
         },
       },

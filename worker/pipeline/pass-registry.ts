@@ -11,6 +11,7 @@ import { CLUSTER_PASS } from "../passes/cluster/cluster-pass";
 import { LOW_RANK_PASS } from "../passes/factorize/low-rank-pass";
 import { FP16_PASS, INT4_WEIGHT_PASS, INT8_DYNAMIC_PASS, INT8_STATIC_PASS } from "./quantize-pass-handlers";
 import { PRUNE_CHANNELS_PASS, PRUNE_MAGNITUDE_PASS, PRUNE_NM_PASS } from "../passes/prune/prune-passes";
+import { DISTILL_PASS } from "../passes/distill/distill-pass";
 
 export type TPassLogger = { info: (o: object, msg?: string) => void };
 
@@ -90,4 +91,5 @@ export const PASS_HANDLERS: ReadonlyMap<TPassName, TPassHandler> = new Map([
   register(INT4_WEIGHT_PASS),
   register(LOW_RANK_PASS),
   register(CLUSTER_PASS),
+  register(DISTILL_PASS),
 ]);

@@ -27,8 +27,8 @@ describe("pipeline text form and validation messages", () => {
   });
 
   it("has the combined presets with descriptions", () => {
-    for (const name of ["low-rank", "cluster", "max-compression", "max-speed"]) expect(PRESETS.get(name)?.description.length).toBeGreaterThan(20);
+    for (const name of ["low-rank", "cluster", "max-compression", "max-speed", "distill"]) expect(PRESETS.get(name)?.description.length).toBeGreaterThan(20);
     expect(PRESETS.get("max-speed")!.pipeline.steps.map((s) => s.pass)).toEqual(["prune-channels", "int8-static"]);
-    expect(PRESETS.has("distill")).toBe(false);
+    expect(PRESETS.get("distill")!.pipeline.steps.map((s) => s.pass)).toEqual(["prune-channels", "distill"]);
   });
 });

@@ -1,0 +1,203 @@
+import { describe, expect, it } from "vitest";
+import { DTYPE, createTensor } from "../../onnx/dtypes";
+import { createAttribute as attr, createNodeProto as node } from "../../onnx/onnx-proto";
+import { checkGradients, createTestModel, type TGradCheckSpec } from "./grad-check.test-helper";
+import { buildTrainingGraph } from "./build-training-graph";
+
+const i64 = (name: string, values: number[], dims = [values.length]) => createTensor(name, DTYPE.INT64, dims, values.map(BigInt));
+const f32 = (name: string, values: number[], dims: number[]) => createTensor(name, DTYPE.FLOAT, dims, values);
+const ints = (name: string, v: number[]) => attr(name, v, { asInt: true });
+const int = (name: string, v: number) => attr(name, v, { asInt: true });
+
+async function expectGradientsMatch(spec: TGradCheckSpec): Promise<void> {
+  const r = await checkGradients(spec);
+  expect(r.checked).toBeGreaterThan(0);
+  expect(r.maxScaledError, r.worst).toBeLessThan(1);
+}
+
+describe("gradient rules match finite differences", () => {
+  it("MatMul with a broadcast batch", () =>
+    expectGradientsMatch({ nodes: [node("MatMul", ["a", "b"], ["y"])], params: { a: { dims: [2, 3, 4] }, b: { dims: [4, 5] } }, output: "y" }));
+
+  it("Gemm with transA, transB, alpha, beta and a broadcast bias", () =>
+    expectGradientsMatch({
+      nodes: [node("Gemm", ["a", "b", "c"], ["y"], { attribute: [int("transA", 1), int("transB", 1), attr("alpha", 0.7), attr("beta", 0.5)] })],
+      params: { a: { dims: [4, 3] }, b: { dims: [5, 4] }, c: { dims: [5] } },
+      output: "y",
+    }));
+
+  it("Add/Sub/Mul/Div with broadcasting, a value used twice", () =>
+    expectGradientsMatch({
+      nodes: [node("Add", ["a", "b"], ["s"]), node("Mul", ["s", "b"], ["m"]), node("Sub", ["m", "a"], ["d"]), node("Div", ["d", "c"], ["y"])],
+      params: { a: { dims: [2, 3, 4] }, b: { dims: [3, 1] }, c: { dims: [1, 4], values: [1.2, 1.5, 1.9, 1.1] } },
+      output: "y",
+    }));
+
+  it("Relu, LeakyRelu, Sigmoid, Tanh, HardSigmoid, HardSwish, Erf, Exp, Neg, Sqrt, Log", () =>
+    expectGradientsMatch({
+      nodes: [
+        node("Relu", ["x"], ["a"]),
+        node("LeakyRelu", ["x"], ["b"], { attribute: [attr("alpha", 0.1)] }),
+        node("Sigmoid", ["x"], ["c"]),
+        node("Tanh", ["x"], ["d"]),
+        node("HardSigmoid", ["w"], ["e"]),
+        node("HardSwish", ["w"], ["f"]),
+        node("Erf", ["x"], ["h"]),
+        node("Exp", ["x"], ["k"]),
+        node("Neg", ["x"], ["n"]),
+        node("Sqrt", ["p"], ["q"]),
+        node("Log", ["p"], ["l"]),
+        node("Concat", ["a", "b", "c", "d", "e", "f", "h", "k", "n", "q", "l"], ["y"], { attribute: [int("axis", 0)] }),
+      ],
+      params: {
+        x: { dims: [10] },
+        w: { dims: [12], values: [-4, -2.9, -2, -1, -0.4, 0.3, 0.8, 1.5, 2.2, 2.8, 3.5, 5] },
+        p: { dims: [4], values: [0.5, 1, 2, 3] },
+      },
+      output: "y",
+      samples: 12,
+    }));
+
+  it("Softmax and LogSoftmax on the last and a middle axis", () =>
+    expectGradientsMatch({
+      nodes: [node("Softmax", ["x"], ["a"]), node("LogSoftmax", ["x"], ["b"], { attribute: [int("axis", 1)] }), node("Add", ["a", "b"], ["y"])],
+      params: { x: { dims: [2, 3, 4] } },
+      output: "y",
+    }));
+
+  it("Conv with groups, strides, asymmetric pads, dilations and bias", () =>
+    expectGradientsMatch({
+      nodes: [
+        node("Conv", ["x", "w", "bias"], ["y"], {
+          attribute: [int("group", 2), ints("strides", [2, 2]), ints("pads", [1, 0, 1, 1]), ints("dilations", [1, 2]), ints("kernel_shape", [3, 3])],
+        }),
+      ],
+      params: { x: { dims: [2, 4, 7, 6] }, w: { dims: [6, 2, 3, 3] }, bias: { dims: [6] } },
+      output: "y",
+    }));
+
+  it("depthwise Conv with SAME_UPPER padding", () =>
+    expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 3), attr("auto_pad", "SAME_UPPER")] })],
+      params: { x: { dims: [1, 3, 5, 5] }, w: { dims: [3, 1, 3, 3] } },
+      output: "y",
+    }));
+
+  it("depthwise Conv with stride 2, asymmetric pads and 2 samples (weight gradient sliced to the kernel)", () =>
+    expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 3), ints("strides", [2, 2]), ints("pads", [1, 1, 0, 0])] })],
+      params: { x: { dims: [2, 3, 7, 6] }, w: { dims: [3, 1, 3, 3] } },
+      output: "y",
+      samples: 16,
+    }));
+
+  it("stride-3 Conv whose input gradient needs output_padding 2", () =>
+    expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [ints("strides", [3, 3])] })],
+      params: { x: { dims: [1, 2, 10, 10] }, w: { dims: [2, 2, 2, 2] } },
+      output: "y",
+    }));
+
+  it("MaxPool (with pads, overlapping windows) and AveragePool with and without counted padding", () => {
+    const distinct = Array.from({ length: 2 * 6 * 6 }, (_, i) => ((i * 37) % 72) / 10 - 3.6);
+    return expectGradientsMatch({
+      nodes: [
+        node("MaxPool", ["x"], ["a"], { attribute: [ints("kernel_shape", [3, 3]), ints("strides", [2, 2]), ints("pads", [1, 1, 1, 1])] }),
+        node("AveragePool", ["x"], ["b"], { attribute: [ints("kernel_shape", [3, 3]), ints("strides", [2, 2]), ints("pads", [1, 1, 1, 1])] }),
+        node("AveragePool", ["x"], ["c"], {
+          attribute: [ints("kernel_shape", [3, 3]), ints("strides", [2, 2]), ints("pads", [1, 1, 1, 1]), int("count_include_pad", 1)],
+        }),
+        node("MaxPool", ["x"], ["d"], { attribute: [ints("kernel_shape", [2, 2]), ints("strides", [2, 2])] }),
+        node("GlobalAveragePool", ["x"], ["e"]),
+        node("Concat", ["a", "b", "c"], ["abc"], { attribute: [int("axis", 1)] }),
+        node("Flatten", ["abc"], ["f1"]),
+        node("Flatten", ["d"], ["f2"]),
+        node("Flatten", ["e"], ["f3"]),
+        node("Concat", ["f1", "f2", "f3"], ["y"], { attribute: [int("axis", 1)] }),
+      ],
+      params: { x: { dims: [1, 2, 6, 6], values: distinct } },
+      output: "y",
+      samples: 24,
+    });
+  });
+
+  it("Reshape, Transpose, Slice, Squeeze, Unsqueeze, Split and Pad", () =>
+    expectGradientsMatch({
+      nodes: [
+        node("Reshape", ["x", "shape"], ["r"]),
+        node("Transpose", ["r"], ["t"], { attribute: [ints("perm", [2, 0, 1])] }),
+        node("Slice", ["t", "starts", "ends", "axes"], ["s"]),
+        node("Unsqueeze", ["s", "ax0"], ["u"]),
+        node("Squeeze", ["u", "ax0"], ["q"]),
+        node("Split", ["q", "splits"], ["p1", "p2"], { attribute: [int("axis", 0)] }),
+        node("Pad", ["p2", "pads"], ["y"]),
+      ],
+      params: { x: { dims: [4, 6] } },
+      constants: [
+        i64("shape", [2, 3, 4]),
+        i64("starts", [1, -2]),
+        i64("ends", [4, 100]),
+        i64("axes", [0, 2]),
+        i64("ax0", [0]),
+        i64("splits", [1, 2]),
+        i64("pads", [0, 1, 0, 1, 0, 2]),
+      ],
+      output: "y",
+      samples: 24,
+    }));
+
+  it("BatchNormalization (inference form) trains scale and bias, not the statistics", async () => {
+    const spec: TGradCheckSpec = {
+      nodes: [node("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["y"], { attribute: [attr("epsilon", 1e-3)] })],
+      params: { x: { dims: [2, 3, 2, 2] }, scale: { dims: [3] }, bias: { dims: [3] } },
+      constants: [f32("mean", [0.1, -0.2, 0.3], [3]), f32("var", [0.5, 1.5, 2], [3])],
+      output: "y",
+    };
+    await expectGradientsMatch(spec);
+    const graph = await buildTrainingGraph(createTestModel(spec), { feedShapes: {}, losses: [{ kind: "mse", output: "y", weight: 1 }] });
+    expect(graph.params.map((p) => p.name).sort()).toEqual(["bias", "scale", "x"]);
+  });
+
+  it("Clip, ReduceMean (axes attribute), ReduceSum (axes input), LayerNormalization, Gather", () =>
+    expectGradientsMatch({
+      nodes: [
+        node("Clip", ["x", "lo", "hi"], ["c"]),
+        node("ReduceMean", ["c"], ["m"], { attribute: [ints("axes", [1]), int("keepdims", 0)] }),
+        node("ReduceSum", ["x", "ax1"], ["s"], { attribute: [int("keepdims", 1)] }),
+        node("LayerNormalization", ["x", "lnScale", "lnBias"], ["ln"], { attribute: [int("axis", -1)] }),
+        node("Gather", ["emb", "idx"], ["gth"]),
+        node("Flatten", ["m"], ["f1"], { attribute: [int("axis", 0)] }),
+        node("Flatten", ["s"], ["f2"], { attribute: [int("axis", 0)] }),
+        node("Flatten", ["ln"], ["f3"], { attribute: [int("axis", 0)] }),
+        node("Flatten", ["gth"], ["f4"], { attribute: [int("axis", 0)] }),
+        node("Concat", ["f1", "f2", "f3", "f4"], ["y"], { attribute: [int("axis", 1)] }),
+      ],
+      params: {
+        x: { dims: [3, 4], values: [-0.9, -0.3, 0.2, 0.7, 0.45, -0.55, 0.1, 0.8, -0.2, 0.35, 0.65, -0.75] },
+        lnScale: { dims: [4] },
+        lnBias: { dims: [4] },
+        emb: { dims: [5, 3] },
+      },
+      constants: [f32("lo", [-0.5], []), f32("hi", [0.5], []), i64("ax1", [1]), i64("idx", [4, 0, 4, -1], [2, 2])],
+      output: "y",
+      samples: 15,
+    }));
+});
+
+describe("training graph construction", () => {
+  it("names the op and node when an op on the gradient path has no rule", async () => {
+    const model = createTestModel({ nodes: [node("Cos", ["x"], ["y"], { name: "my_cos" })], params: { x: { dims: [3] } }, output: "y" });
+    await expect(buildTrainingGraph(model, { feedShapes: {}, losses: [{ kind: "mse", output: "y", weight: 1 }] })).rejects.toThrow(/Cos.*my_cos/);
+  });
+
+  it("needs no rule for ops with no trainable parameter upstream", async () => {
+    const spec: TGradCheckSpec = {
+      nodes: [node("Cos", ["k"], ["c"]), node("Mul", ["x", "c"], ["y"])],
+      params: { x: { dims: [3] } },
+      constants: [f32("k", [0.1, 0.2, 0.3], [3])],
+      frozen: ["k"],
+      output: "y",
+    };
+    await expectGradientsMatch(spec);
+  });
+});

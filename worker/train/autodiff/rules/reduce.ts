@@ -1,0 +1,38 @@
+/** Gradients of ReduceSum and ReduceMean (axes as attribute or input, keepdims, noop_with_empty_axes). */
+import { countElements } from "../graph-builder";
+import type { TGradContext, TGradRule } from "../grad-rule";
+import { getAttrInt, getAttrInts, normalizeAxis, throwUnsupported } from "./rule-utils";
+
+function readReduceAxes(ctx: TGradContext, axesAsInputFrom: number): number[] {
+  const rank = ctx.shapeOf(ctx.node.input[0]!).length;
+  let axes: number[] | undefined;
+  if (ctx.opset >= axesAsInputFrom) {
+    const name = ctx.node.input[1];
+    axes = name ? (ctx.readConstant(name) ?? throwUnsupported(ctx.node, "axes computed at run time")) : undefined;
+  } else {
+    axes = getAttrInts(ctx.node, "axes");
+  }
+  if (!axes || axes.length === 0) {
+    return getAttrInt(ctx.node, "noop_with_empty_axes", 0) ? [] : Array.from({ length: rank }, (_, i) => i);
+  }
+  return axes.map((a) => normalizeAxis(a, rank));
+}
+
+function reduceRule(axesAsInputFrom: number, mean: boolean): TGradRule {
+  return {
+    differentiableInputs: () => [0],
+    backward: (ctx) => {
+      const xs = ctx.shapeOf(ctx.node.input[0]!);
+      const axes = readReduceAxes(ctx, axesAsInputFrom);
+      const kept = xs.map((d, i) => (axes.includes(i) ? 1 : d));
+      let g = ctx.b.reshape(ctx.gradOf(0)!, ctx.shapeOf(ctx.node.output[0]!), kept);
+      if (mean) g = ctx.b.emit1("Mul", [g, ctx.b.constFloat([1 / countElements(axes.map((a) => xs[a]!))], [])]);
+      return [ctx.b.emit1("Expand", [g, ctx.b.constInt64(xs)])];
+    },
+  };
+}
+
+export const REDUCE_RULES: [string, TGradRule][] = [
+  ["ReduceSum", reduceRule(13, false)],
+  ["ReduceMean", reduceRule(18, true)],
+];
