@@ -81,7 +81,9 @@ export async function createInferenceSession(bytes: Uint8Array, opts: TSessionOp
     graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
     // onnxruntime-node rejects an explicit undefined here.
     ...(opts.optimizedModelFilePath ? { optimizedModelFilePath: opts.optimizedModelFilePath } : {}),
-    logSeverityLevel: 3,
+    // Fatal only: run and load errors reach the caller as exceptions anyway, and ORT's own stderr lines would
+    // interleave with the worker's JSON logs (input probing deliberately triggers some).
+    logSeverityLevel: 4,
     extra: { session: { intra_op: { allow_spinning: "0" }, inter_op: { allow_spinning: "0" } } },
   });
   return {
