@@ -39,11 +39,11 @@ function readListFlag(argv: string[], name: string): string[] | undefined {
   return value.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
-function runCase(model: string, preset: string): Promise<TBenchCaseResult> {
+function runCase(model: string, preset: string, overrides?: string): Promise<TBenchCaseResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ["--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset],
+      ["--expose-gc", "--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset, ...(overrides ? [overrides] : [])],
       { cwd: ROOT, timeout: CASE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
       (err, stdout, stderr) => {
         const line = stdout.trim().split("\n").pop() ?? "";
@@ -51,7 +51,7 @@ function runCase(model: string, preset: string): Promise<TBenchCaseResult> {
           resolve(JSON.parse(line) as TBenchCaseResult);
         } catch {
           const why = err ? (err.killed ? "timed out" : err.message.split("\n")[0]) : "no result";
-          resolve({ model, preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
+          resolve({ model, preset: overrides ? `${preset} ${overrides}` : preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
         }
       },
     );
@@ -64,14 +64,16 @@ const mb = (b: number | undefined) => (b === undefined ? "–" : (b / 1024 / 102
 /** The results as a markdown table plus notes. */
 export function formatBenchTable(rows: readonly TBenchCaseResult[]): string {
   const header =
-    "| model | preset | size MB | size ratio | p50 orig ms | p50 comp ms | latency ratio | cosine | SNR dB | engine ms | IO ms | engine/IO | calib ms | peak RSS MB | RSS/model | notes |";
+    "| model | preset | size MB | size ratio | p50 orig ms | p50 comp ms | latency ratio | cosine | SNR dB | engine ms | IO disk ms | engine/IO | IO cached ms | engine/IO cached | calib ms | peak RSS MB | above base MB | above base/model | notes |";
   const sep = `|${header.split("|").slice(1, -1).map(() => "---").join("|")}|`;
   const lines = rows.map((r) => {
-    if (!r.ok) return `| ${r.model} | ${r.preset} | | | | | | | | | | | | | | ${(r.error ?? "failed").replace(/\|/g, "/")} |`;
+    if (!r.ok) return `| ${r.model} | ${r.preset} |${" |".repeat(16)} ${(r.error ?? "failed").replace(/\|/g, "/")} |`;
     const engineOverIo = r.engineMs !== undefined && r.ioMs ? r.engineMs / r.ioMs : undefined;
-    const rssOverModel = r.peakRssBytes !== undefined && r.originalBytes ? r.peakRssBytes / r.originalBytes : undefined;
+    const engineOverCached = r.engineMs !== undefined && r.ioCachedMs ? r.engineMs / r.ioCachedMs : undefined;
+    const aboveBase = r.peakRssBytes !== undefined && r.baselineRssBytes !== undefined ? Math.max(0, r.peakRssBytes - r.baselineRssBytes) : undefined;
+    const aboveOverModel = aboveBase !== undefined && r.originalBytes ? aboveBase / r.originalBytes : undefined;
     const notes = (r.warnings ?? []).slice(0, 2).join("; ").replace(/\|/g, "/").slice(0, 160);
-    return `| ${r.model} | ${r.preset} | ${mb(r.originalBytes)} | ${fmt(r.sizeRatio, 3)} | ${fmt(r.latencyOriginalP50Ms, 2)} | ${fmt(r.latencyCompressedP50Ms, 2)} | ${fmt(r.latencyRatio, 3)} | ${fmt(r.cosine, 4)} | ${fmt(r.snrDb, 1)} | ${fmt(r.engineMs, 0)} | ${fmt(r.ioMs, 1)} | ${fmt(engineOverIo, 1)} | ${fmt(r.calibrationMs, 0)} | ${mb(r.peakRssBytes)} | ${fmt(rssOverModel, 1)} | ${notes} |`;
+    return `| ${r.model} | ${r.preset} | ${mb(r.originalBytes)} | ${fmt(r.sizeRatio, 3)} | ${fmt(r.latencyOriginalP50Ms, 2)} | ${fmt(r.latencyCompressedP50Ms, 2)} | ${fmt(r.latencyRatio, 3)} | ${fmt(r.cosine, 4)} | ${fmt(r.snrDb, 1)} | ${fmt(r.engineMs, 0)} | ${fmt(r.ioMs, 1)}${r.readCached ? "*" : ""} | ${fmt(engineOverIo, 1)} | ${fmt(r.ioCachedMs, 1)} | ${fmt(engineOverCached, 1)} | ${fmt(r.calibrationMs, 0)} | ${mb(r.peakRssBytes)} | ${mb(aboveBase)} | ${fmt(aboveOverModel, 1)} | ${notes} |`;
   });
   return [header, sep, ...lines].join("\n");
 }
@@ -83,12 +85,16 @@ async function main(): Promise<void> {
   for (const m of models) if (!FIXTURE_MODEL_NAMES.includes(m as never)) throw new Error(`unknown model ${m}; choose from ${FIXTURE_MODEL_NAMES.join(", ")}`);
   for (const p of presets) if (!PRESETS.has(p)) throw new Error(`unknown preset ${p}; choose from ${[...PRESETS.keys()].join(", ")}`);
 
+  // `--options JSON`: overrides merged into every step's options (to measure a candidate preset default).
+  const optionsIdx = argv.indexOf("--options");
+  const overrides = optionsIdx >= 0 ? argv[optionsIdx + 1] : undefined;
+  if (overrides !== undefined) JSON.parse(overrides);
   const rows: TBenchCaseResult[] = [];
   for (const model of models) {
     for (const preset of presets) {
       process.stderr.write(`bench: ${model} × ${preset} ... `);
       const t0 = Date.now();
-      const r = await runCase(model, preset);
+      const r = await runCase(model, preset, overrides);
       process.stderr.write(`${r.ok ? "ok" : `failed: ${r.error}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
       rows.push(r);
     }
@@ -100,12 +106,19 @@ async function main(): Promise<void> {
     "# Quantization benchmark",
     "",
     `Measured ${new Date().toISOString()} on ${cpu} (${os.availableParallelism()} cores), Node ${process.version}.`,
-    "Calibration and evaluation use inputs generated from each model's signature (different seeds); latency is",
-    "original vs compressed interleaved in the same process (40 runs after 5 warm-up). Engine time = decode + pass",
-    "(without calibration inference) + encode; IO time = reading the model file + writing the result; peak RSS is the",
-    "case's child process high-water mark (Node + onnxruntime baseline included) up to writing the model.",
+    "Calibration and evaluation use generated inputs (different seeds for the two); latency is original vs compressed",
+    "interleaved in the same process (40 runs after 5 warm-up). Engine time = decode + pass (without calibration",
+    "inference) + encode. IO disk = reading the model file with O_DIRECT (no page cache; * = O_DIRECT refused, cached",
+    "read) + writing the result with fsync; IO cached = readFile of the (cached) file + writeFile without fsync, the",
+    "figure a naive measurement gives. Peak RSS is the case's child process high-water mark up to writing the model;",
+    "'above base' subtracts the RSS after loading Node, the engine and onnxruntime (one tiny session run), before the",
+    "model is read.",
     "",
     formatBenchTable(rows),
+    "",
+    "Inputs used (calibration; evaluation is the same generator with other seeds):",
+    "",
+    ...[...new Map(rows.filter((r) => r.inputs).map((r) => [r.model, r.inputs!])).entries()].map(([m, d]) => `- ${m}: ${d}`),
     "",
     svdLine,
     "",
@@ -113,8 +126,11 @@ async function main(): Promise<void> {
   process.stdout.write(`${formatBenchTable(rows)}\n`);
   const outDir = path.join(ROOT, "bench", "results");
   await mkdir(outDir, { recursive: true });
-  await writeFile(path.join(outDir, "quantization.md"), doc);
-  process.stderr.write(`bench: wrote ${path.relative(process.cwd(), path.join(outDir, "quantization.md"))}\n`);
+  // `--out NAME.md` keeps a filtered or experimental run from overwriting the full table.
+  const outIdx = argv.indexOf("--out");
+  const outFile = path.join(outDir, outIdx >= 0 ? path.basename(argv[outIdx + 1] ?? "quantization.md") : "quantization.md");
+  await writeFile(outFile, doc);
+  process.stderr.write(`bench: wrote ${path.relative(process.cwd(), outFile)}\n`);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -31,10 +31,11 @@ export const INT8_STATIC_PASS: TPassHandler<"int8-static"> = {
     const calibration = ctx.calibration ?? ctx.fallbackCalibration;
     ctx.reportProgress(0, "calibrating activation ranges");
     const t0 = performance.now();
-    const { ranges, batches } = await calibrateInt8Static(model, { ...ctx.options, calibration, intraOpThreads: ctx.intraOpThreads, signal: ctx.signal });
+    const { ranges, batches, sampleFeeds } = await calibrateInt8Static(model, { ...ctx.options, calibration, intraOpThreads: ctx.intraOpThreads, signal: ctx.signal });
     const calibrationMs = performance.now() - t0;
     ctx.reportProgress(0.6, "inserting QuantizeLinear/DequantizeLinear");
-    const r = await runInt8Static(model, { ...ctx.options, ranges, intraOpThreads: ctx.intraOpThreads, signal: ctx.signal });
+    // The fidelity check (fidelityTarget) runs on the batches the ranges came from.
+    const r = await runInt8Static(model, { ...ctx.options, ranges, evaluationFeeds: sampleFeeds, intraOpThreads: ctx.intraOpThreads, signal: ctx.signal });
     const warnings = [...r.warnings];
     if (!ctx.calibration) warnings.unshift(GENERATED_CALIBRATION_WARNING);
     ctx.reportProgress(1);

@@ -84,4 +84,35 @@ describe("fp16 pass", () => {
       for (let i = 0; i < 8; i++) expect(out[i]).toBeCloseTo(ref[i], 2);
     }
   });
+
+  it("keeps a node whose weights exceed float16 in float32 instead of clamping them", async () => {
+    const graph = createEmptyGraphProto("bn");
+    const c = 4;
+    graph.initializer = [
+      createFloatTensor("scale", [c], Float32Array.of(1, 2, 0.5, 1)),
+      createFloatTensor("bias", [c], Float32Array.of(0, 1, -1, 0)),
+      createFloatTensor("mean", [c], Float32Array.of(0, 100, -50, 3)),
+      // Variances beyond ±65504: clamping them would shrink the normalization ~40×.
+      createFloatTensor("var", [c], Float32Array.of(1e8, 4e6, 2.5e9, 1)),
+      createFloatTensor("w", [c, c, 1, 1], Float32Array.from({ length: c * c }, (_, i) => ((i * 7) % 5) / 5 - 0.4)),
+    ];
+    graph.node = [
+      createNodeProto("BatchNormalization", ["x", "scale", "bias", "mean", "var"], ["bn"]),
+      createNodeProto("Conv", ["bn", "w"], ["y"]),
+    ];
+    graph.input = [createTensorValueInfo("x", DTYPE.FLOAT, [1, c, 4, 4])];
+    graph.output = [createTensorValueInfo("y", DTYPE.FLOAT, [1, c, 4, 4])];
+    const model: TModelProto = { irVersion: 8, opsetImport: [{ domain: "", version: 13 }], graph, metadataProps: [], trainingInfo: [], functions: [] };
+    const res = runFp16(model);
+    expect(res.stats.clampedValues).toBe(0);
+    expect(res.stats.outOfRangeNodes).toBe(1);
+    expect(res.warnings.join("\n")).toMatch(/kept 1 nodes in float32/);
+    const g = res.model.graph!;
+    expect(g.initializer.find((t) => t.name === "var")!.dataType).toBe(DTYPE.FLOAT);
+    expect(g.initializer.find((t) => t.name === "w")!.dataType).toBe(DTYPE.FLOAT16);
+    const feeds = { x: { type: "float32" as const, dims: [1, c, 4, 4], data: Float32Array.from({ length: c * 16 }, (_, i) => 3000 * Math.sin(i)) } };
+    const ref = (await runModel(model, feeds)).y.data as Float32Array;
+    const out = (await runModel(res.model, feeds)).y.data as Float32Array;
+    expect(computeCosine(ref, out)).toBeGreaterThan(0.999);
+  });
 });

@@ -27,7 +27,18 @@ const FLOAT32_ONLY_INPUTS: ReadonlyMap<string, readonly number[]> = new Map([
   ["Dropout", [1]],
 ]);
 
-export type TFp16Stats = { convertedNodes: number; keptFloat32Nodes: number; convertedInitializers: number; clampedValues: number; castsInserted: number };
+export type TFp16Stats = {
+  convertedNodes: number;
+  keptFloat32Nodes: number;
+  convertedInitializers: number;
+  clampedValues: number;
+  castsInserted: number;
+  /** Nodes kept float32 because a weight they read does not fit float16. */
+  outOfRangeNodes: number;
+};
+
+/** Inputs where a value beyond float16 is harmless to clamp (Clip bounds: float16 data never exceeds ±65504). */
+const CLAMPABLE_INPUTS: ReadonlyMap<string, readonly number[]> = new Map([["Clip", [1, 2]]]);
 
 type TNamer = (base: string) => string;
 
@@ -35,14 +46,17 @@ type TNamer = (base: string) => string;
 export function runFp16(model: TModelProto, input: Partial<TFp16Options> = {}): TPassResult<TFp16Stats> {
   const o = ZFp16Options.parse(input);
   assertFloatModel(model, "fp16");
-  // Constant-node weights become initializers first, so they are converted like any other weight.
-  const m = prepareForQuantization(model, { foldBatchNorm: false, upgradeOpset: false, refuseQuantized: false }).model;
+  // Constant-node weights become initializers first, so they are converted like any other weight. BatchNorm is
+  // folded into its Conv: exported BNs may carry variances beyond float16 (PP-OCRv4 det: ~1e8), and folding
+  // turns them into ordinary-sized Conv weights (and one op fewer per layer).
+  const m = prepareForQuantization(model, { foldBatchNorm: true, upgradeOpset: false, refuseQuantized: false }).model;
   const namer = createNameFactory(m);
-  const stats: TFp16Stats = { convertedNodes: 0, keptFloat32Nodes: 0, convertedInitializers: 0, clampedValues: 0, castsInserted: 0 };
+  const stats: TFp16Stats = { convertedNodes: 0, keptFloat32Nodes: 0, convertedInitializers: 0, clampedValues: 0, castsInserted: 0, outOfRangeNodes: 0 };
   const keep = new Set(o.opTypesToKeepFloat32);
   const exclude = new Set(o.nodesToExclude);
-  convertGraph(m.graph!, new Map(), new Map(), { keep, exclude, namer, stats, keepIo: o.keepIoTypes, isMain: true });
+  convertGraph(m.graph!, new Map(), new Map(), { keep, exclude, namer, stats, keepIo: o.keepIoTypes, isMain: true, outOfRange: new Set() });
   const warnings: string[] = [];
+  if (stats.outOfRangeNodes > 0) warnings.push(`fp16: kept ${stats.outOfRangeNodes} nodes in float32 because their weights exceed the float16 range (±65504)`);
   if (stats.clampedValues > 0) warnings.push(`fp16: ${stats.clampedValues} weight values exceeded the float16 range (±65504) and were clamped`);
   return { model: m, warnings, stats };
 }
@@ -52,7 +66,21 @@ export function convertToFp16(model: TModelProto, input: Partial<TFp16Options> =
   return runFp16(model, input).model;
 }
 
-type TCtx = { keep: Set<string>; exclude: Set<string>; namer: TNamer; stats: TFp16Stats; keepIo: boolean; isMain: boolean };
+type TCtx = {
+  keep: Set<string>;
+  exclude: Set<string>;
+  namer: TNamer;
+  stats: TFp16Stats;
+  keepIo: boolean;
+  isMain: boolean;
+  /** Initializers (this graph and outer ones) with values beyond float16: their readers stay float32. */
+  outOfRange: Set<string>;
+};
+
+function readsOutOfRange(n: TNodeProto, ctx: TCtx): boolean {
+  const clampable = CLAMPABLE_INPUTS.get(n.opType ?? "") ?? [];
+  return n.input.some((x, i) => x !== "" && ctx.outOfRange.has(x) && !clampable.includes(i));
+}
 
 function isDefaultDomain(n: TNodeProto): boolean {
   return !n.domain || n.domain === "ai.onnx";
@@ -65,7 +93,8 @@ function runsInFloat16(n: TNodeProto, ctx: TCtx): boolean {
   if (ctx.keep.has(op) || ctx.exclude.has(n.name ?? "")) return false;
   // Control-flow nodes keep their declared float32 interface; their bodies are converted separately.
   if (op === "If" || op === "Loop" || op === "Scan" || op === "Cast" || op === "CastLike") return false;
-  return true;
+  // Clamping e.g. a BatchNorm variance of 1e8 to 65504 silently changes the result; float32 keeps it exact.
+  return !readsOutOfRange(n, ctx);
 }
 
 /**
@@ -80,6 +109,11 @@ function convertGraph(g: TGraphProto, outerTypes: ReadonlyMap<string, number>, o
 
   // Which initializers can become float16: every reader is a float16 node at a position that allows it.
   const initializers = new Map(g.initializer.map((t) => [t.name ?? "", t]));
+  for (const t of g.initializer) {
+    if (t.dataType !== DTYPE.FLOAT) continue;
+    if (readFloatTensor(t).some((v) => v > FLOAT16_MAX || v < -FLOAT16_MAX)) ctx.outOfRange.add(t.name ?? "");
+  }
+  for (const n of g.node) if (isDefaultDomain(n) && readsOutOfRange(n, ctx) && !ctx.keep.has(n.opType ?? "")) ctx.stats.outOfRangeNodes++;
   const fp16Users = new Map<string, boolean>();
   for (const n of g.node) {
     const fp16 = runsInFloat16(n, ctx);
@@ -161,8 +195,14 @@ function convertGraph(g: TGraphProto, outerTypes: ReadonlyMap<string, number>, o
   // Graph outputs: cast back to their declared type (always for subgraphs, whose parents declared float32).
   for (const o of g.output) {
     const name = o.name ?? "";
-    const declared = o.type?.tensorType?.elemType;
+    // Subgraph outputs are often untyped: their original type is what the body computed before conversion.
+    const declared = o.type?.tensorType?.elemType || before.get(name);
     const now = types.get(name);
+    // Type untyped subgraph outputs, so the parent If/Loop/Scan knows what it yields (float32 after the Cast below).
+    if (!ctx.isMain && o.type?.tensorType && !o.type.tensorType.elemType) {
+      const final = now === DTYPE.FLOAT16 && declared === DTYPE.FLOAT ? DTYPE.FLOAT : (now ?? declared);
+      if (final) o.type.tensorType.elemType = final;
+    }
     if (now !== DTYPE.FLOAT16 || declared !== DTYPE.FLOAT) continue;
     if (ctx.isMain && !ctx.keepIo) {
       o.type!.tensorType!.elemType = DTYPE.FLOAT16;

@@ -9,6 +9,7 @@ import { DTYPE, findAttribute, getIntAttribute } from "../quantize/onnx-helpers"
 const INT64_OUTPUT = new Set(["Shape", "Size", "NonZero", "ArgMax", "ArgMin", "NonMaxSuppression"]);
 const BOOL_OUTPUT = new Set(["Equal", "Less", "Greater", "LessOrEqual", "GreaterOrEqual", "Not", "And", "Or", "Xor", "IsNaN", "IsInf"]);
 const INT32_OUTPUT = new Set(["MatMulInteger", "ConvInteger"]);
+const CONTROL_FLOW: ReadonlySet<string> = new Set(["If", "Loop", "Scan"]);
 const DTYPE_ATTR_OPS = new Set(["RandomNormal", "RandomUniform", "RandomNormalLike", "RandomUniformLike", "EyeLike", "Multinomial", "Bernoulli"]);
 
 /** Output element types of `node` (undefined where unknown). */
@@ -70,6 +71,15 @@ export function inferGraphTypes(graph: TGraphProto, outer: ReadonlyMap<string, n
   for (const t of graph.initializer) if (t.name && t.dataType) types.set(t.name, t.dataType);
   for (const node of graph.node) {
     const outs = inferNodeOutputTypes(node, (n) => types.get(n));
+    // Exporters often leave subgraph outputs untyped (silero VAD's nested Ifs): infer them from the body.
+    const body = findAttribute(node, node.opType === "If" ? "then_branch" : "body")?.g;
+    if (body && CONTROL_FLOW.has(node.opType ?? "") && outs.some((t) => t === undefined)) {
+      const inner = inferGraphTypes(body, types);
+      const bodyOutputs = node.opType === "Loop" ? body.output.slice(1) : body.output;
+      bodyOutputs.forEach((o, i) => {
+        if (i < outs.length && outs[i] === undefined) outs[i] = inner.get(o.name ?? "");
+      });
+    }
     node.output.forEach((o, i) => {
       if (o && outs[i] !== undefined) types.set(o, outs[i]!);
     });

@@ -48,17 +48,21 @@ function prepare(model: TModelProto, o: TInt8StaticOptions) {
  * Calibrates once for every node that could be quantized (ignoring include/exclude lists), so callers can then
  * quantize subsets (one layer at a time for sensitivity) with `ranges` and no further inference.
  */
-export async function calibrateInt8Static(model: TModelProto, input: TInt8StaticInput & { calibration: TCalibrationData }): Promise<{ ranges: Map<string, TTensorRange>; batches: number }> {
+export async function calibrateInt8Static(
+  model: TModelProto,
+  input: TInt8StaticInput & { calibration: TCalibrationData },
+): Promise<{ ranges: Map<string, TTensorRange>; batches: number; sampleFeeds: Record<string, TRuntimeTensor>[] }> {
   const o = ZInt8StaticOptions.parse(stripRuntime(input));
   const prepared = prepare(model, o).model;
   const plan = planQdq(prepared, { ...toQdqOptions(o), nodesToExclude: [], opTypesToExclude: [], nodesToInclude: undefined });
-  return collectActivationRanges(prepared, [...plan.activations], input.calibration, {
+  const res = await collectActivationRanges(prepared, [...plan.activations], input.calibration, {
     method: o.calibrationMethod,
     calibrator: { percentile: o.percentile },
     maxBatches: o.calibrationBatches,
     intraOpThreads: input.intraOpThreads,
     signal: input.signal,
   });
+  return res;
 }
 
 function stripRuntime(input: TInt8StaticInput): Partial<TInt8StaticOptions> {
@@ -70,7 +74,7 @@ function stripRuntime(input: TInt8StaticInput): Partial<TInt8StaticOptions> {
 export async function runInt8Static(
   model: TModelProto,
   input: TInt8StaticInput,
-): Promise<TPassResult<TQdqStats & { calibrationBatches: number; sensitivity: TLayerSensitivity[] }>> {
+): Promise<TPassResult<TQdqStats & { calibrationBatches: number; sensitivity: TLayerSensitivity[]; checkInferenceMs: number }>> {
   const o = ZInt8StaticOptions.parse(stripRuntime(input));
   const prepared = prepare(model, o);
   if (getDefaultOpset(prepared.model) < 10) {
@@ -99,6 +103,9 @@ export async function runInt8Static(
     if (!evalFeeds?.length) evalFeeds = res.sampleFeeds;
   }
   let sensitivity: TLayerSensitivity[] = [];
+  // Inference spent on the sensitivity scan and the fidelity bisection: data-dependent work like calibration,
+  // reported apart so "engine time" means the graph work only.
+  const tChecks = performance.now();
   if (o.sensitiveNodesToKeepFloat > 0) {
     if (!evalFeeds?.length) throw new AppError("BAD_INPUT", { userMessage: "keeping sensitive layers in float needs calibration data or evaluation feeds" });
     sensitivity = await measureLayerSensitivity(prepared.model, ranges, qdqOpts, evalFeeds, input.intraOpThreads);
@@ -121,6 +128,7 @@ export async function runInt8Static(
       warnings.push(`int8-static: output cosine ${tuned.cosine.toFixed(4)} is below the target ${o.fidelityTarget} even with half the layers in float; check the calibration data or exclude sensitive layers`);
     }
   }
+  const checkInferenceMs = performance.now() - tChecks;
   const plan = planQdq(prepared.model, qdqOpts, ranges);
   const stats = applyQdq(prepared.model, plan, ranges, qdqOpts);
   if (stats.quantizedNodes.length === 0) warnings.push("int8-static: no node was quantized (no Conv/MatMul/Gemm with constant weights selected)");
@@ -129,7 +137,7 @@ export async function runInt8Static(
     const kept = sensitivity.slice(0, o.sensitiveNodesToKeepFloat).map((s) => `${s.node} (cosine ${s.cosine.toFixed(4)} when quantized alone)`);
     warnings.push(`int8-static: kept the ${kept.length} most sensitive layers in float: ${kept.join(", ")}`);
   }
-  return { model: prepared.model, warnings, stats: { ...stats, calibrationBatches, sensitivity } };
+  return { model: prepared.model, warnings, stats: { ...stats, calibrationBatches, sensitivity, checkInferenceMs } };
 }
 
 /** Static int8 QDQ quantization (function API). */

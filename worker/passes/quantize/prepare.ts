@@ -156,6 +156,7 @@ function restoreFloat16Weights(g: TGraphProto): number {
 export function foldBatchNormIntoConv(g: TGraphProto): number {
   const idx = indexGraph(g);
   const drop = new Set<TNodeProto>();
+  const orphanCandidates = new Set<string>();
   let folded = 0;
   for (const bn of g.node) {
     if (bn.opType !== "BatchNormalization" || (bn.domain && bn.domain !== "ai.onnx")) continue;
@@ -194,8 +195,22 @@ export function foldBatchNormIntoConv(g: TGraphProto): number {
     conv.input = [conv.input[0], conv.input[1], bName];
     conv.output = [bn.output[0]];
     drop.add(bn);
+    for (const p of bn.input.slice(1, 5)) orphanCandidates.add(p);
     folded++;
   }
   if (drop.size) g.node = g.node.filter((n) => !drop.has(n));
+  // The BN parameters are dead now unless something else reads them (possibly from a subgraph): drop them, or
+  // they stay in the file (and, in the fp16 pass, as float32).
+  if (orphanCandidates.size) {
+    const read = new Set<string>(g.output.map((o) => o.name ?? ""));
+    const collect = (graph: TGraphProto): void => {
+      for (const n of graph.node) {
+        for (const x of n.input) read.add(x);
+        for (const a of n.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) collect(sg);
+      }
+    };
+    collect(g);
+    g.initializer = g.initializer.filter((t) => !orphanCandidates.has(t.name ?? "") || read.has(t.name ?? ""));
+  }
   return folded;
 }
