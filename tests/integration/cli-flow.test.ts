@@ -15,11 +15,11 @@ import { createCondenseClient } from "../../client";
 import { getObjectBytes } from "../../server/storage/object-store";
 import { getFixtureModel } from "../fixtures/fetch-models";
 import { startApiTestEnv, signUpUser, type TApiTestEnv } from "./api-kit";
+import { runCondenseIn, type TRunOptions, type TRunResult } from "./cli-kit";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(REPO_ROOT, "bin", "condense.mjs");
 
-type TRunResult = { code: number | null; stdout: string; stderr: string };
 
 let env: TApiTestEnv;
 let worker: ChildProcess;
@@ -28,29 +28,7 @@ let tmp: string;
 let user: Awaited<ReturnType<typeof signUpUser>>;
 let modelPath: string;
 
-/** Runs the CLI with a clean environment: only what a user's shell would have plus `extraEnv`. */
-function runCondense(args: string[], opts: { stdin?: string; extraEnv?: Record<string, string>; timeoutMs?: number } = {}): Promise<TRunResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    env: { PATH: process.env.PATH ?? "", HOME: path.join(tmp, "home"), XDG_CONFIG_HOME: path.join(tmp, "xdg"), ...opts.extraEnv } as unknown as NodeJS.ProcessEnv,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  child.stdin!.end(opts.stdin ?? "");
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`condense ${args.join(" ")} timed out; stderr: ${stderr}`));
-    }, opts.timeoutMs ?? 60_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCondense = (args: string[], opts?: TRunOptions): Promise<TRunResult> => runCondenseIn(tmp, args, opts);
 
 beforeAll(async () => {
   env = await startApiTestEnv("cli");

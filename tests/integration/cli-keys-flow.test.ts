@@ -5,7 +5,6 @@
  * webhooks add → webhooks test → the receiver verifies the signature with `standardwebhooks` and the printed secret;
  * jobs create with the same --idempotency-key twice → the same job; members invite prints a working link.
  */
-import { spawn } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -16,12 +15,12 @@ import { createJobQueue, type TJobQueue } from "../../server/queue/job-queue";
 import { startWebhookDispatcher, type TWebhookDispatcher } from "../../server/webhooks/start-webhook-dispatcher";
 import { getFixtureModel } from "../fixtures/fetch-models";
 import { signUpUser, startApiTestEnv, type TApiTestEnv } from "./api-kit";
+import { runCondenseIn, type TRunOptions, type TRunResult } from "./cli-kit";
 import { startWebhookReceiver, verifyWebhook, type TWebhookReceiver } from "./webhooks-kit";
 
 const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 const BIN = path.join(REPO_ROOT, "bin", "condense.mjs");
 
-type TRunResult = { code: number | null; stdout: string; stderr: string };
 
 let env: TApiTestEnv;
 let dispatcherQueue: TJobQueue;
@@ -30,29 +29,7 @@ let receiver: TWebhookReceiver;
 let tmp: string;
 let user: Awaited<ReturnType<typeof signUpUser>>;
 
-/** Runs the CLI with a clean environment: only what a user's shell would have plus `extraEnv`. */
-function runCondense(args: string[], opts: { stdin?: string; extraEnv?: Record<string, string>; timeoutMs?: number } = {}): Promise<TRunResult> {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    cwd: tmp,
-    env: { PATH: process.env.PATH ?? "", HOME: path.join(tmp, "home"), XDG_CONFIG_HOME: path.join(tmp, "xdg"), ...opts.extraEnv } as unknown as NodeJS.ProcessEnv,
-    stdio: ["pipe", "pipe", "pipe"],
-  });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (c: Buffer) => (stdout += c.toString()));
-  child.stderr!.on("data", (c: Buffer) => (stderr += c.toString()));
-  child.stdin!.end(opts.stdin ?? "");
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`condense ${args.join(" ")} timed out; stderr: ${stderr}`));
-    }, opts.timeoutMs ?? 30_000);
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
+const runCondense = (args: string[], opts?: TRunOptions): Promise<TRunResult> => runCondenseIn(tmp, args, opts);
 
 beforeAll(async () => {
   env = await startApiTestEnv("cli-keys", { WEBHOOKS_ALLOW_LOOPBACK: "true" });
