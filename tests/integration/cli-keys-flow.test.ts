@@ -8,7 +8,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createCondenseClient } from "../../client";
 import { createJobQueue, type TJobQueue } from "../../server/queue/job-queue";
@@ -18,8 +17,6 @@ import { signUpUser, startApiTestEnv, type TApiTestEnv } from "./api-kit";
 import { runCondenseIn, type TRunOptions, type TRunResult } from "./cli-kit";
 import { startWebhookReceiver, verifyWebhook, type TWebhookReceiver } from "./webhooks-kit";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
-const BIN = path.join(REPO_ROOT, "bin", "condense.mjs");
 
 
 let env: TApiTestEnv;
