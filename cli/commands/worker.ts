@@ -58,6 +58,19 @@ export async function workerCommand(args: string[]): Promise<void> {
   }
 
   const logger = createLogger("worker", config.LOG_LEVEL);
+  // pg-boss 10 completes/fails deliveries without awaiting the promise (manager.js, a private class we cannot wrap):
+  // when PostgreSQL drops connections at that instant the rejection is unhandled and would kill the worker.
+  // A lost connection is recoverable (pg-boss retries/expires the delivery, our lease reaper the job); anything
+  // else still crashes the process loudly, as it should.
+  const { isDatabaseConnectionError } = await import("../../worker/jobs/is-connection-error");
+  process.on("unhandledRejection", (reason) => {
+    if (isDatabaseConnectionError(reason)) {
+      logger.warn({ err: reason }, "database connection lost during a background queue call; continuing");
+      return;
+    }
+    logger.fatal({ err: reason }, "unhandled rejection");
+    process.exit(1);
+  });
   // Imported only now: a config mistake is reported before loading Prisma, the S3 SDK and onnxruntime.
   // ---- issue 9: execution provider from config + metrics/health endpoint (worker/metrics) ----
   await (await import("../../worker/metrics/start-worker-operations")).startWorkerOperations(config, logger);

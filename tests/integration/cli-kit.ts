@@ -29,7 +29,7 @@ export function runCondenseIn(cwd: string, args: string[], opts: TRunOptions = {
       child.kill("SIGKILL");
       reject(new Error(`condense ${args.join(" ")} timed out; stderr: ${stderr}`));
     }, opts.timeoutMs ?? 60_000);
-    child.once("exit", (code) => {
+    child.once("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });

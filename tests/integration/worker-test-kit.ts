@@ -120,8 +120,9 @@ export function spawnWorker(kit: TWorkerKit, args: string[] = [], extraEnv: Reco
     }
     for (const w of waiters) w();
   });
+  // "close", not "exit": exit can fire before the last stdout lines are read, and tests assert on those lines.
   const exited = new Promise<number | string>((resolve) => {
-    child.once("exit", (code, signal) => {
+    child.once("close", (code, signal) => {
       for (const w of waiters) w();
       resolve(code ?? signal ?? "unknown");
     });
