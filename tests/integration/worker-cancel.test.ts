@@ -10,6 +10,7 @@ import {
   waitFor,
   type TWorkerKit,
   type TWorkerProcess,
+  waitForJobToFinish,
 } from "./worker-test-kit";
 
 let kit: TWorkerKit;
@@ -86,11 +87,6 @@ test("a job canceled while running stops within seconds and leaves no artifacts,
 
   // The worker is free again: a new job still runs to completion.
   const nextId = await kit.createJob(buildAnalyzePipeline(2));
-  const next = await waitFor(
-    () => kit.prisma.job.findUniqueOrThrow({ where: { id: nextId } }),
-    (j) => j.state === "succeeded" || j.state === "failed",
-    60_000,
-    "the next job to finish",
-  );
+  const next = await waitForJobToFinish(kit, nextId, 60_000, "the next job to finish");
   expect(next.state).toBe("succeeded");
 });

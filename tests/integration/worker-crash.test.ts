@@ -9,6 +9,7 @@ import {
   waitFor,
   type TWorkerKit,
   type TWorkerProcess,
+  waitForJobToFinish,
 } from "./worker-test-kit";
 
 let kit: TWorkerKit;
@@ -57,12 +58,7 @@ test("a worker SIGKILLed mid-job: another worker retries it after the lease laps
 
   // Two slots, so a duplicate delivery would be fetched while the retry runs.
   second = spawnWorker(kit, ["--id", "rescuer", "--concurrency", "2"]);
-  const job = await waitFor(
-    () => kit.prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { artifacts: true } }),
-    (j) => j.state === "succeeded" || j.state === "failed",
-    120_000,
-    "the retried job to finish",
-  );
+  const job = await waitForJobToFinish(kit, jobId, 120_000, "the retried job to finish");
   expect(job.error).toBeNull();
   expect(job.state).toBe("succeeded");
   expect(job.attempts).toBe(2);

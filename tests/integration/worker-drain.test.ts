@@ -7,6 +7,7 @@ import {
   waitFor,
   type TWorkerKit,
   type TWorkerProcess,
+  waitForJobToFinish,
 } from "./worker-test-kit";
 
 let kit: TWorkerKit;
@@ -64,12 +65,7 @@ test("a drain that times out hands the job back to the queue (not failed, attemp
 
   const next = spawnWorker(kit, ["--id", "successor"]);
   workers.push(next);
-  const job = await waitFor(
-    () => kit.prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { artifacts: true } }),
-    (j) => j.state === "succeeded" || j.state === "failed",
-    120_000,
-    "the handed-back job to finish",
-  );
+  const job = await waitForJobToFinish(kit, jobId, 120_000, "the handed-back job to finish");
   expect(job.state).toBe("succeeded");
   expect(job.attempts).toBe(1);
   expect(job.workerId).toMatch(/^successor-/);

@@ -13,6 +13,7 @@ import {
   waitFor,
   type TWorkerKit,
   type TWorkerProcess,
+  waitForJobToFinish,
 } from "./worker-test-kit";
 
 let kit: TWorkerKit;
@@ -31,12 +32,7 @@ afterAll(async () => {
 
 test("a queued analyze job is run by a worker process and publishes report.json with matching Artifact rows", async () => {
   const jobId = await kit.createJob(buildAnalyzePipeline(5));
-  const job = await waitFor(
-    () => kit.prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { artifacts: true } }),
-    (j) => j.state === "succeeded" || j.state === "failed",
-    120_000,
-    "the job to finish",
-  );
+  const job = await waitForJobToFinish(kit, jobId, 120_000, "the job to finish");
   expect(job.error).toBeNull();
   expect(job.state).toBe("succeeded");
   expect(job.attempts).toBe(1);
@@ -76,12 +72,7 @@ test("an idle worker picks up new jobs quickly (creation → startedAt, median o
   const pickupMs: number[] = [];
   for (let i = 0; i < 5; i++) {
     const jobId = await kit.createJob(buildAnalyzePipeline(1));
-    const job = await waitFor(
-      () => kit.prisma.job.findUniqueOrThrow({ where: { id: jobId } }),
-      (j) => j.state === "succeeded" || j.state === "failed",
-      60_000,
-      "the job to finish",
-    );
+    const job = await waitForJobToFinish(kit, jobId, 60_000, "the job to finish");
     expect(job.state).toBe("succeeded");
     pickupMs.push(job.startedAt!.getTime() - job.createdAt.getTime());
   }
@@ -98,12 +89,7 @@ test("enqueueJob, the API's entry point (process-wide queue on DATABASE_URL), ha
     const job = await kit.prisma.job.create({ data: { workspaceId: kit.workspaceId, modelId: kit.modelId, pipeline: buildAnalyzePipeline(2) } });
     await enqueueJob(job.id);
     await enqueueJob(job.id); // a duplicate send (an API retry) must not run the job twice
-    const done = await waitFor(
-      () => kit.prisma.job.findUniqueOrThrow({ where: { id: job.id } }),
-      (j) => j.state === "succeeded" || j.state === "failed",
-      60_000,
-      "the job to finish",
-    );
+    const done = await waitForJobToFinish(kit, job.id, 60_000, "the job to finish");
     expect(done.state).toBe("succeeded");
     expect(done.attempts).toBe(1);
     await worker!.waitForLog((l) => l.jobId === job.id && l.msg === "job succeeded");

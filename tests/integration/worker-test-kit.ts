@@ -164,6 +164,16 @@ export async function waitFor<T>(read: () => Promise<T>, done: (value: T) => boo
   }
 }
 
+/** Waits until a job succeeded or failed and returns it with its Artifact rows. */
+export function waitForJobToFinish(kit: TWorkerKit, jobId: string, timeoutMs = 60_000, what = "the job to finish") {
+  return waitFor(
+    () => kit.prisma.job.findUniqueOrThrow({ where: { id: jobId }, include: { artifacts: true } }),
+    (j) => j.state === "succeeded" || j.state === "failed",
+    timeoutMs,
+    what,
+  );
+}
+
 /** Every object key under a prefix. */
 export async function listKeys(store: TObjectStore, prefix: string): Promise<string[]> {
   const keys: string[] = [];
