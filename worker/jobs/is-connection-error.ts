@@ -9,5 +9,5 @@ export function isDatabaseConnectionError(err: unknown): boolean {
   const code = (err as { code?: unknown })?.code;
   if (typeof code === "string" && CONNECTION_SQLSTATES.has(code)) return true;
   const message = err instanceof Error ? err.message : String(err);
-  return /Connection terminated|ECONNRESET|ECONNREFUSED|terminating connection/i.test(message);
+  return /Connection terminated|ECONNRESET|ECONNREFUSED|terminating connection|has encountered a connection error/i.test(message);
 }

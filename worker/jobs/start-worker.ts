@@ -293,15 +293,34 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         entry.controller.abort(new JobAbortedError("released"));
       }
       await Promise.allSettled([...handlers]);
-      await webhooks?.stop().catch((err) => logger.warn({ err }, "webhook dispatcher did not stop cleanly")); // issue 7
-      await queue.stop();
-      await prisma.$disconnect().catch(() => undefined);
+      // Closing pools whose connections the server just dropped can wait on a promise that nothing will settle; with
+      // no timer left the event loop empties and Node exits 0 mid-stop, silently. Bound each close (the timer also
+      // keeps the process alive) so a stop always ends here, logged.
+      await closeWithin(logger, webhooks?.stop(), "webhook dispatcher"); // issue 7
+      await closeWithin(logger, queue.stop(), "job queue");
+      await closeWithin(logger, prisma.$disconnect(), "database client");
       logger.info("worker stopped");
     })();
     return stopPromise;
   };
 
   return { workerId, runningJobIds: () => [...active.keys()], stop };
+}
+
+/** How long one close step of a stop may take before the worker stops without it. */
+const CLOSE_TIMEOUT_MS = 5_000;
+
+/** Awaits a close step for at most CLOSE_TIMEOUT_MS; failures and timeouts are logged, never thrown. */
+async function closeWithin(logger: Logger, closing: Promise<unknown> | undefined, what: string): Promise<void> {
+  if (!closing) return;
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), CLOSE_TIMEOUT_MS)));
+  const outcome = await Promise.race([closing.then(() => "closed" as const), timedOut]).catch((err: unknown) => {
+    logger.warn({ err }, `${what} did not close cleanly`);
+    return "failed" as const;
+  });
+  clearTimeout(timer);
+  if (outcome === "timeout") logger.warn(`${what} did not close within ${CLOSE_TIMEOUT_MS} ms; stopping anyway`);
 }
 
 function sleep(ms: number): Promise<void> {
