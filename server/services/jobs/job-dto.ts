@@ -38,6 +38,14 @@ export const ZJobDto = z.object({
   webhookUrl: z.string().nullable(),
   /** Events sent to `webhookUrl`. */
   webhookEvents: z.array(z.string()),
+  /** "compress" runs `pipeline`; "tune" searches for the best pipeline, its trials are child jobs. */
+  kind: z.enum(["compress", "tune"]),
+  /** The tune job this job is a trial of. */
+  parentJobId: z.string().nullable(),
+  /** Tune jobs: goal and budget (contracts/tune.ts). */
+  goal: z.unknown().nullable(),
+  calibrationDatasetId: z.string().nullable(),
+  evaluationDatasetId: z.string().nullable(),
 });
 export type TJobDto = z.infer<typeof ZJobDto>;
 
@@ -68,5 +76,10 @@ export function toJobDto(job: TJobWithArtifacts): TJobDto {
     updatedAt: job.updatedAt.toISOString(),
     webhookUrl: job.webhookUrl ?? null,
     webhookEvents: job.webhookEvents ?? [],
+    kind: job.kind === "tune" ? "tune" : "compress",
+    parentJobId: job.parentJobId ?? null,
+    goal: job.goal ?? null,
+    calibrationDatasetId: job.calibrationDatasetId ?? null,
+    evaluationDatasetId: job.evaluationDatasetId ?? null,
   };
 }

@@ -71,6 +71,11 @@ export function buildTestJobDto(now = new Date()): TJobDto {
     updatedAt: iso,
     webhookUrl: null,
     webhookEvents: [],
+    kind: "compress",
+    parentJobId: null,
+    goal: null,
+    calibrationDatasetId: null,
+    evaluationDatasetId: null,
   };
 }
 
