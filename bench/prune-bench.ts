@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/prune-bench.ts`: the pruning targets of the engine issue on the PP-OCR fixtures.
  * - prune-channels (30%, L1): MACs ratio and latency ratio (original and pruned measured interleaved in this run, at
- *   realistic input sizes), output cosine before any fine-tuning (on synthetic text-like document images);
+ *   realistic input sizes), output cosine before any fine-tuning (on synthetic text-like document images), and the
+ *   cosine of the same preset ranked by Taylor importance (calibrated on other text-like images);
  * - prune-magnitude (50%): file size ratio vs the same weights stored dense, and whether onnxruntime's outputs equal
  *   the masked-dense model's.
  * Prints a markdown table and writes bench/results/pruning.md. Not a test: numbers depend on the machine.
@@ -69,6 +70,8 @@ type TRow = {
   latencyPrunedMs: number;
   latencyRatio: number;
   cosine: number;
+  /** Cosine of the same preset ranked by Taylor importance on text-like calibration images; or why it fell back. */
+  taylorCosine: number | string;
   channelsMs: number;
   magnitudeSizeRatio: number;
   magnitudeGzipRatio: number;
@@ -140,6 +143,18 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
   const macsAfter = await countMacs(channels.model, { feeds });
   const [latOrig, latPruned] = await measureLatencyRatio(model, channels.model, feeds, runs);
   const { cosine } = await measureCosine(model, channels.model, evalFeeds);
+  const small = { ...c, batch: 1, height: Math.min(c.height, 160), width: Math.min(c.width, 192) };
+  const taylor = await pruneChannels(model, {
+    ratio: 0.3,
+    importance: "taylor",
+    feeds: { [inputName]: createTextLikeImage({ ...small, batch: 1 }, 9) },
+    calibration: Array.from({ length: 16 }, (_, i) => 20 + i).map((seed) => ({ [inputName]: createTextLikeImage(small, seed) })),
+  });
+  const taylorCosine =
+    taylor.report.settings?.importance === "taylor"
+      ? (await measureCosine(model, taylor.model, evalFeeds)).cosine
+      : `L1 fallback (${/no gradient rule for ([A-Za-z]+)/.exec(taylor.warnings.join(" "))?.[1] ?? "no gradients"})`;
+  if (typeof taylorCosine === "string") console.error(taylor.warnings);
 
   const magnitude = pruneMagnitude(model, { sparsity: 0.5 });
   const exact = await measureCosine(magnitude.maskedDenseModel, magnitude.model, evalFeeds);
@@ -156,6 +171,7 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
     latencyPrunedMs: latPruned,
     latencyRatio: latPruned / latOrig,
     cosine,
+    taylorCosine,
     channelsMs,
     magnitudeSizeRatio: size.sizeBytes / size.denseSizeBytes,
     magnitudeGzipRatio: size.gzipSizeBytes / size.denseGzipSizeBytes,
@@ -169,11 +185,11 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
 function formatTable(rows: TRow[]): string {
   const f = (v: number, d = 3) => v.toFixed(d);
   const lines = [
-    "| model | input | channels-30% MACs ratio (≤0.6) | params ratio | latency p50 orig → pruned ms | latency ratio (≤0.75) | cosine (no fine-tune) | prune time s | magnitude-50% size ratio vs dense (≤0.6) | gzip ratio | vs original file | max abs diff vs masked dense | sparse/dense latency | storage |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| model | input | channels-30% MACs ratio (≤0.6) | params ratio | latency p50 orig → pruned ms | latency ratio (≤0.75) | cosine (no fine-tune) | cosine, Taylor | prune time s | magnitude-50% size ratio vs dense (≤0.6) | gzip ratio | vs original file | max abs diff vs masked dense | sparse/dense latency | storage |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.model} | ${r.inputShape} | ${f(r.macsRatio)} | ${f(r.paramsRatio)} | ${f(r.latencyOriginalMs, 1)} → ${f(r.latencyPrunedMs, 1)} | ${f(r.latencyRatio)} | ${f(r.cosine, 4)} | ${f(r.channelsMs / 1000, 1)} | ${f(r.magnitudeSizeRatio)} | ${f(r.magnitudeGzipRatio)} | ${f(r.magnitudeVsOriginalFile)} | ${r.magnitudeMaxAbsDiff.toExponential(1)} | ${f(r.magnitudeLatencyRatio)} | ${r.storage} |`,
+        `| ${r.model} | ${r.inputShape} | ${f(r.macsRatio)} | ${f(r.paramsRatio)} | ${f(r.latencyOriginalMs, 1)} → ${f(r.latencyPrunedMs, 1)} | ${f(r.latencyRatio)} | ${f(r.cosine, 4)} | ${typeof r.taylorCosine === "number" ? f(r.taylorCosine, 4) : r.taylorCosine} | ${f(r.channelsMs / 1000, 1)} | ${f(r.magnitudeSizeRatio)} | ${f(r.magnitudeGzipRatio)} | ${f(r.magnitudeVsOriginalFile)} | ${r.magnitudeMaxAbsDiff.toExponential(1)} | ${f(r.magnitudeLatencyRatio)} | ${r.storage} |`,
     ),
   ];
   return lines.join("\n");

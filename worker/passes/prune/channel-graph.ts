@@ -35,6 +35,11 @@ export type TChannelGroup = {
   batchNormScales: { node: TNodeProto; gamma: Float32Array }[];
   /** Why the group cannot be pruned; empty when it can. */
   blockedReasons: string[];
+  /**
+   * The channels form this many equal contiguous blocks that must keep equally many channels (the input or output
+   * channels of a grouped Conv: every Conv group must stay the same size). 1 when unconstrained.
+   */
+  blocks: number;
 };
 
 /** `zero` is set on consumer-side edits: the equivalent of removing channels, by zeroing the weights that read them. */
@@ -86,6 +91,21 @@ function describe(node: TNodeProto): string {
 
 function singleSegmentLayout(group: number, size: number, axis: number, rank: number): TLayout {
   return { axis, rank, segments: [{ group, size }], inner: 1 };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Adds a balanced-blocks constraint to a group (the least common multiple of all constraints must divide its size). */
+function requireBlocks(g: TChannelGroup, blocks: number, where: string): void {
+  const lcm = (g.blocks * blocks) / gcd(g.blocks, blocks);
+  if (g.size % lcm !== 0) {
+    const reason = `${where} splits its channels into groups that do not line up with another grouped Conv`;
+    if (!g.blockedReasons.includes(reason)) g.blockedReasons.push(reason);
+    return;
+  }
+  g.blocks = lcm;
 }
 
 /** Blocks every tracked input of a node with a reason naming it. */
@@ -245,7 +265,53 @@ function handleConv(node: TNodeProto, ctx: TContext): void {
     ctx.setLayout(node.output[0], inLayout);
     return;
   }
-  if (inLayout) ctx.block(inLayout, `${describe(node)} is a grouped Conv (group ${group}) that is not depthwise`);
+  if (cin % group !== 0 || w.dims[0] % group !== 0) {
+    if (inLayout) ctx.block(inLayout, `${describe(node)} is a grouped Conv (group ${group}) with uneven groups`);
+    return;
+  }
+  // Grouped Conv: the group count stays; every Conv group keeps equally many input and output channels, so the
+  // input and output channel groups are constrained to balanced blocks and each Conv group shrinks alike.
+  if (inLayout) {
+    if (inLayout.segments.length !== 1) {
+      ctx.block(inLayout, `${describe(node)} is a grouped Conv over channels of several layers`);
+    } else {
+      requireBlocks(ctx.group(inLayout.segments[0].group), group, describe(node));
+      const localKept = (kept: number[], cinG: number) =>
+        Array.from({ length: group }, (_, j) => kept.filter((c) => c >= j * cinG && c < (j + 1) * cinG).map((c) => c - j * cinG));
+      ctx.edit(
+        inLayout,
+        (kept) => {
+          const cur = readWeight(ctx.graph, node, 1)!;
+          const perGroup = localKept(kept, cur.dims[1]);
+          const coutG = cur.dims[0] / group;
+          const inner = cur.dims.slice(2).reduce((a, b) => a * b, 1);
+          const newCinG = perGroup[0].length;
+          const out = new Float32Array(cur.dims[0] * newCinG * inner);
+          for (let o = 0; o < cur.dims[0]; o++) {
+            perGroup[Math.floor(o / coutG)].forEach((c, i) => {
+              out.set(cur.values.subarray((o * cur.dims[1] + c) * inner, (o * cur.dims[1] + c + 1) * inner), (o * newCinG + i) * inner);
+            });
+          }
+          writeWeight(ctx.graph, node, 1, [cur.dims[0], newCinG, ...cur.dims.slice(2)], out);
+        },
+        (kept) => {
+          const cur = readWeight(ctx.graph, node, 1)!;
+          const perGroup = localKept(kept, cur.dims[1]).map((k) => new Set(k));
+          const coutG = cur.dims[0] / group;
+          const inner = cur.dims.slice(2).reduce((a, b) => a * b, 1);
+          for (let i = 0; i < cur.values.length; i++) {
+            const o = Math.floor(i / (cur.dims[1] * inner));
+            const c = Math.floor(i / inner) % cur.dims[1];
+            if (!perGroup[Math.floor(o / coutG)].has(c)) cur.values[i] = 0;
+          }
+          writeWeight(ctx.graph, node, 1, cur.dims, cur.values);
+        },
+      );
+    }
+  }
+  produce(node, ctx, w, 0, 1, 2);
+  const outLayout = ctx.layoutOf(node.output[0]);
+  if (outLayout) requireBlocks(ctx.group(outLayout.segments[0].group), group, describe(node));
 }
 
 function handleConvTranspose(node: TNodeProto, ctx: TContext): void {
@@ -544,7 +610,7 @@ export function analyzeChannels(graphProto: TGraphProto, opts: TAnalyzeChannelsO
     createGroup: (size, init = {}) => {
       const id = groups.length;
       parent.push(id);
-      groups.push({ id, size, producers: [], coupled: [], batchNormScales: [], blockedReasons: [], ...init });
+      groups.push({ id, size, producers: [], coupled: [], batchNormScales: [], blockedReasons: [], blocks: 1, ...init });
       return id;
     },
     union: (a, b, where) => {
@@ -567,6 +633,7 @@ export function analyzeChannels(graphProto: TGraphProto, opts: TAnalyzeChannelsO
         ga.coupled.push(...gb.coupled);
         ga.batchNormScales.push(...gb.batchNormScales);
         for (const r of gb.blockedReasons) if (!ga.blockedReasons.includes(r)) ga.blockedReasons.push(r);
+        requireBlocks(ga, gb.blocks, where);
       });
       return true;
     },

@@ -10,6 +10,7 @@ import {
   buildConcatModel,
   buildDepthwiseModel,
   buildFlattenGemmModel,
+  buildGroupedConvModel,
   buildResidualModel,
   buildSeModel,
   buildSplitModel,
@@ -18,10 +19,26 @@ import {
   runModel,
   zeroInputChannels,
 } from "./prune-graphs.test-helper";
-import { pruneChannels, roundKeptChannels } from "./prune-channels";
+import { balanceRoundedCounts, pruneChannels, roundKeptChannels } from "./prune-channels";
 import { cloneModel } from "./prune-utils";
 
 const P16 = [1, 3, 4, 6, 9, 10, 12, 15];
+
+/** Zeros, in a grouped Conv's weight, the columns that read the given input channels (local to their Conv group). */
+function zeroGroupedInputChannels(model: TModelProto, node: string, group: number, channels: readonly number[]): void {
+  const g = model.graph!;
+  const n = g.node.find((x) => x.name === node)!;
+  const i = g.initializer.findIndex((t) => t.name === n.input[1]);
+  const t = g.initializer[i];
+  const values = readTensorAsFloat32(t);
+  const [cout, cinG] = t.dims;
+  const inner = t.dims.slice(2).reduce((a, b) => a * b, 1);
+  for (let o = 0; o < cout; o++) {
+    const j = Math.floor(o / (cout / group));
+    for (let c = 0; c < cinG; c++) if (channels.includes(j * cinG + c)) values.fill(0, (o * cinG + c) * inner, (o * cinG + c + 1) * inner);
+  }
+  g.initializer[i] = createTensor(t.name!, DTYPE.FLOAT, t.dims, values);
+}
 
 function weightDims(model: TModelProto, node: string): number[] {
   const n = model.graph!.node.find((x) => x.name === node)!;
@@ -72,6 +89,32 @@ describe("prune-channels coupling patterns", () => {
     const dw = r.model.graph!.node.find((n) => n.name === "dw")!;
     expect(getAttrInt(dw, "group")).toBe(8);
     expect(weightDims(r.model, "dw")).toEqual([8, 1, 3, 3]);
+  });
+
+  it("grouped Conv: every Conv group keeps as many input and output channels; the group count stays", async () => {
+    // P16 removes 2 channels from each block of 4, so each of the 4 Conv groups loses 2 inputs and 2 outputs.
+    const model = buildGroupedConvModel();
+    const feeds = generateInputs(model, { seed: 3 });
+    const result = await pruneChannels(model, { ratio: 0.5, roundTo: 8, importanceStrategy: createForcedImportance({ convA: P16, convG: P16 }), feeds });
+    const reference = cloneModel(model);
+    zeroGroupedInputChannels(reference, "convG", 4, P16);
+    zeroInputChannels(reference, "convC", 1, P16);
+    const want = await runModel(reference, feeds);
+    expect(maxAbsDiff(await runModel(result.model, feeds), want)).toBeLessThan(1e-4);
+    expect(maxAbsDiff(await runModel(model, feeds), want)).toBeGreaterThan(1e-3);
+    const g = result.model.graph!.node.find((n) => n.name === "convG")!;
+    expect(getAttrInt(g, "group")).toBe(4);
+    expect(weightDims(result.model, "convG")).toEqual([8, 2, 3, 3]);
+    expect(weightDims(result.model, "convC")).toEqual([4, 8, 1, 1]);
+  });
+
+  it("grouped Conv: selection is balanced per Conv group even when the scores are not", async () => {
+    // Forced: all of block 0 and 1 rank lowest; balance must still keep 2 of every 4 channels per block.
+    const lowest = [0, 1, 2, 3, 4, 5, 6, 7];
+    const r = await pruneChannels(buildGroupedConvModel(), { ratio: 0.5, roundTo: 8, importanceStrategy: createForcedImportance({ convA: lowest }) });
+    expect(r.selection.kept.get(r.selection.kept.keys().next().value!)).toEqual([0, 1, 4, 5, 8, 9, 12, 13]);
+    expect(roundKeptChannels(48, 30, 8, 3)).toBe(24);
+    expect(roundKeptChannels(12, 8, 8, 4)).toBe(8);
   });
 
   it("squeeze-and-excitation: the excitation Conv is coupled to the block's channels", async () => {
@@ -156,6 +199,27 @@ describe("prune-channels safety", () => {
     expect(weightDims(r.model, "convA")).toEqual([16, 4, 3, 3]);
   });
 
+  it("layer scope: rounding is balanced so that at least the ratio of all channels goes (MobileNetV3-like widths)", () => {
+    const widths = [24, 32, 32, 88, 40, 48, 104, 200, 200];
+    const groups = widths.map((size, id) => ({ id, size, blocks: 1 }));
+    const opts = { ratio: 0.3, roundTo: 8, maxGroupRatio: 0.8 };
+    const nearest = widths.map((w) => roundKeptChannels(w, w * 0.7, 8));
+    const total = widths.reduce((a, b) => a + b, 0);
+    const removed = (kept: number[]) => total - kept.reduce((a, b) => a + b, 0);
+    // Rounding each group to the nearest multiple of 8 removes less than 30% here...
+    expect(removed(nearest)).toBeLessThan(0.3 * total);
+    const balanced = balanceRoundedCounts(groups, opts);
+    const kept = widths.map((_, id) => balanced.get(id)!);
+    // ...the balanced counts remove at least 30%, stay multiples of 8, and only step groups down from nearest.
+    expect(removed(kept)).toBeGreaterThanOrEqual(Math.floor(0.3 * total));
+    expect(removed(kept)).toBeLessThan(0.3 * total + 8);
+    kept.forEach((k, i) => {
+      expect(k % 8).toBe(0);
+      expect(k).toBeLessThanOrEqual(nearest[i]);
+      expect(nearest[i] - k).toBeLessThanOrEqual(8);
+    });
+  });
+
   it("rounds kept channels to the multiple, never below it or above the original", () => {
     expect(roundKeptChannels(16, 11.2, 8)).toBe(8);
     expect(roundKeptChannels(200, 140, 8)).toBe(144);
@@ -164,9 +228,9 @@ describe("prune-channels safety", () => {
     expect(roundKeptChannels(32, 31.9, 8)).toBe(32);
   });
 
-  it("Taylor importance says it is not available yet", () => {
+  it("the Taylor criterion cannot be created without saliency from a calibration run", () => {
     expect(() => createChannelImportance("taylor")).toThrow(AppError);
-    expect(() => createChannelImportance("taylor")).toThrow(/not available yet/);
+    expect(() => createChannelImportance("taylor")).toThrow(/needs saliency/);
   });
 
   it("global scope reaches a MACs target", async () => {

@@ -108,6 +108,29 @@ export function buildFlattenGemmModel(): TModelProto {
   return finish(b);
 }
 
+/**
+ * A small classifier with a batch of 4: convA (4→16, 3×3) → Relu → convC (16→8, 1×1) → GAP → Flatten → fc (8→3) →
+ * Softmax → y. Channel pruning of convA is the only prunable group with 16 channels.
+ */
+export function buildClassifierModel(): TModelProto {
+  const b = builder("classifier", [4, 4, 8, 8]);
+  const a = op(b, "Relu", [conv(b, "convA", "x", 4, 16, 3, { bias: true })], "reluA");
+  const c = op(b, "Relu", [conv(b, "convC", a, 16, 8, 1, { bias: true })], "reluC");
+  const f = op(b, "Flatten", [op(b, "GlobalAveragePool", [c], "gap")], "flatten", [createAttribute("axis", 1, { asInt: true })]);
+  const logits = op(b, "Gemm", [f, weight(b, "fc.w", [8, 3], 1), weight(b, "fc.b", [3])], "fc");
+  op(b, "Softmax", [logits], "softmax", [createAttribute("axis", -1, { asInt: true })]);
+  return finish(b);
+}
+
+/** Conv → Relu → grouped Conv (16→16, group 4, 3×3) → Relu → ConvC. */
+export function buildGroupedConvModel(): TModelProto {
+  const b = builder("grouped", [1, 4, 8, 8]);
+  const a = op(b, "Relu", [conv(b, "convA", "x", 4, 16, 1, { bias: true })], "reluA");
+  const g = op(b, "Relu", [conv(b, "convG", a, 16, 16, 3, { group: 4, bias: true })], "reluG");
+  conv(b, "convC", g, 16, 4, 1);
+  return finish(b);
+}
+
 /** Concat of two Conv outputs split back into two parts (split sizes as an input, opset 13), each into a Conv. */
 export function buildSplitModel(): TModelProto {
   const b = builder("split", [1, 4, 8, 8]);

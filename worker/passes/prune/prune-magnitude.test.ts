@@ -90,9 +90,39 @@ describe("prune-magnitude", () => {
     expect(r.report.size!.sizeBytes / r.report.size!.denseSizeBytes).toBeLessThan(0.6);
   });
 
-  it("falls back to sparse initializers on opsets without the bitmask decoder ops", () => {
-    const r = pruneMagnitude(buildMlp(9, 8), { sparsity: 0.9, storage: "auto", protectFirstLast: false });
+  it("raises an opset-9 model to 13 for the bitmask storage; outputs still equal the masked-dense model's", async () => {
+    const model = buildMlp(9, 8);
+    const r = pruneMagnitude(model, { sparsity: 0.5, storage: "auto", protectFirstLast: false });
+    expect(r.report.layers.filter((l) => l.storage === "bitmask").length).toBeGreaterThanOrEqual(2);
+    expect(r.model.opsetImport.find((o) => !o.domain)!.version).toBe(13);
+    expect(r.warnings.join(" ")).toContain("raised the model from opset 9 to 13");
+    expect(r.report.settings).toMatchObject({ opsetUpgradedFrom: 9 });
+    const feeds = generateInputs(model, { seed: 2 });
+    expect(maxAbsDiff(await runModel(r.model, feeds), await runModel(r.maskedDenseModel, feeds))).toBe(0);
+    expect(maxAbsDiff(await runModel(r.model, feeds), await runModel(model, feeds))).toBeGreaterThan(1e-3);
+    expect(r.report.size!.sizeBytes / r.report.size!.denseSizeBytes).toBeLessThan(0.6);
+  });
+
+  it("falls back to sparse initializers when an old model cannot be raised to the bitmask decoder's opset", () => {
+    const model = buildMlp(9, 8);
+    // Scatter (deprecated at opset 11) has no conversion: the model stays at opset 9.
+    model.graph!.node.push(createNodeProto("Scatter", ["x", "x", "x"], ["unused"], { name: "scatter" }));
+    const r = pruneMagnitude(model, { sparsity: 0.9, storage: "auto", protectFirstLast: false });
+    expect(r.model.opsetImport.find((o) => !o.domain)!.version).toBe(9);
     expect(r.report.layers.every((l) => l.storage === "sparse-initializer")).toBe(true);
+  });
+
+  it("all bitmask weights share one decoder; weights with equal trailing dims share a Reshape", async () => {
+    const model = buildMlp();
+    const r = pruneMagnitude(model, { sparsity: 0.5, storage: "bitmask", protectFirstLast: false, minWeightElements: 1 });
+    const g = r.model.graph!;
+    expect(r.report.layers.length).toBe(4);
+    expect(g.node.filter((n) => n.opType === "CumSum").length).toBe(1);
+    // w0 [64,96] and w1 [96,96] form one family (split on axis 0); w2 [96,30] and w3 [30,8] are reshaped alone.
+    expect(g.node.filter((n) => n.opType === "Split").length).toBe(2);
+    expect(g.node.filter((n) => n.opType === "Reshape").length).toBe(2 + 3);
+    const feeds = generateInputs(model, { seed: 4 });
+    expect(maxAbsDiff(await runModel(r.model, feeds), await runModel(r.maskedDenseModel, feeds))).toBe(0);
   });
 });
 

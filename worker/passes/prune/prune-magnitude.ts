@@ -11,7 +11,9 @@ import { getAttrInt, OnnxGraph, sortNodesTopologically } from "../../onnx/graph"
 import { encodeModel } from "../../onnx/model-io";
 import type { TModelProto, TNodeProto } from "../../onnx/onnx-proto";
 import { countParams } from "../../evaluate/count-macs";
-import { chooseStorage, listStorageFormats, storeWeight, type TSparseStorage, type TStoredAs } from "./sparse-storage";
+import { createNameFactory, getDefaultOpset } from "../quantize/onnx-helpers";
+import { upgradeOpsetTo13 } from "../quantize/opset-upgrade";
+import { chooseStorage, listStorageFormats, storeWeight, storeWeightsAsBitmask, type TSparseStorage, type TStoredAs } from "./sparse-storage";
 import { cloneModel, moveConstantsToInitializers, nodeKey, readWeight } from "./prune-utils";
 
 export type TSparsePruneResult = {
@@ -76,6 +78,20 @@ function zeroSmallest(values: Float32Array, count: number): void {
   for (let i = 0; i < count; i++) values[order[i]] = 0;
 }
 
+/** Opset the bitmask decoder needs (CumSum, Slice with inputs). */
+const BITMASK_MIN_OPSET = 11;
+
+/**
+ * Old models (PaddlePaddle exports at opset 9) cannot use the bitmask decoder, the only storage that shrinks the file
+ * at moderate sparsity. When the storage may be a bitmask, the model is raised to opset 13 in place (a
+ * semantics-preserving rewrite, shared with the quantizer); returns the opset it came from, or undefined.
+ */
+function raiseOpsetForBitmask(model: TModelProto, storage: TSparseStorage): number | undefined {
+  const from = getDefaultOpset(model);
+  if ((storage !== "auto" && storage !== "bitmask") || from >= BITMASK_MIN_OPSET) return undefined;
+  return upgradeOpsetTo13(model, createNameFactory(model)) ? from : undefined;
+}
+
 /** Stores the pruned weights, measures sizes and builds the shared parts of the report. */
 function finish(
   prepared: TModelProto,
@@ -92,6 +108,7 @@ function finish(
   const model = cloneModel(dense);
   const allowed = listStorageFormats(model);
   const layers: TPruningReport["layers"] = [];
+  const bitmask: { name: string; dims: number[]; values: Float32Array }[] = [];
   let zeros = 0;
   let total = 0;
   for (const p of pruned) {
@@ -100,11 +117,17 @@ function finish(
     zeros += p.values.length - nonZeros;
     total += p.values.length;
     const format: TStoredAs = chooseStorage(storage, allowed, p.values.length, nonZeros);
-    storeWeight(model, p.candidate.name, p.candidate.dims, p.values, format);
+    // Bitmask weights are stored together below: they share one decoder.
+    if (format === "bitmask") bitmask.push({ name: p.candidate.name, dims: p.candidate.dims, values: p.values });
+    else storeWeight(model, p.candidate.name, p.candidate.dims, p.values, format);
     layers.push({ node: nodeKey(p.candidate.node), opType: p.candidate.node.opType, sparsity: 1 - nonZeros / p.values.length, storage: format });
   }
+  storeWeightsAsBitmask(model, bitmask);
   const bytes = encodeModel(model);
   const warnings: string[] = [];
+  if (settings.opsetUpgradedFrom !== undefined) {
+    warnings.push(`prune-${method}: raised the model from opset ${settings.opsetUpgradedFrom} to 13 so that pruned weights can be stored as bitmasks`);
+  }
   if (storage !== "auto" && storage !== "dense" && !allowed.includes(storage)) {
     warnings.push(`prune-${method}: storage "${storage}" is not possible for this model (IR/opset too old); weights are stored dense`);
   }
@@ -134,6 +157,7 @@ export function pruneMagnitude(model: TModelProto, input: Partial<TPruneMagnitud
   const opts = ZPruneMagnitudeOptions.parse(input);
   const prepared = cloneModel(model);
   moveConstantsToInitializers(prepared.graph!);
+  const opsetUpgradedFrom = raiseOpsetForBitmask(prepared, opts.storage);
   const paramsBefore = countParams(prepared);
   const { candidates, skipped } = listCandidates(prepared, opts);
   const pruned = candidates.map((c) => ({ candidate: c, values: c.values.slice() }));
@@ -148,7 +172,7 @@ export function pruneMagnitude(model: TModelProto, input: Partial<TPruneMagnitud
     for (const p of pruned) for (let i = 0; i < p.values.length; i++) if (Math.abs(p.values[i]) < threshold) (p.values[i] = 0), budget--;
     for (const p of pruned) for (let i = 0; i < p.values.length && budget > 0; i++) if (p.values[i] !== 0 && Math.abs(p.values[i]) === threshold) (p.values[i] = 0), budget--;
   }
-  return finish(prepared, pruned, opts.storage, "magnitude", skipped, { sparsity: opts.sparsity, scope: opts.scope, storage: opts.storage }, paramsBefore);
+  return finish(prepared, pruned, opts.storage, "magnitude", skipped, { sparsity: opts.sparsity, scope: opts.scope, storage: opts.storage, ...(opsetUpgradedFrom ? { opsetUpgradedFrom } : {}) }, paramsBefore);
 }
 
 /** Axis of a layer's weight that runs along its input dimension (where N:M blocks are formed). */
@@ -180,6 +204,7 @@ export function pruneNm(model: TModelProto, input: Partial<TPruneNmOptions> = {}
   const opts = ZPruneNmOptions.parse(input);
   const prepared = cloneModel(model);
   moveConstantsToInitializers(prepared.graph!);
+  const opsetUpgradedFrom = raiseOpsetForBitmask(prepared, opts.storage);
   const paramsBefore = countParams(prepared);
   const { candidates, skipped } = listCandidates(prepared, opts);
   const pruned: { candidate: TCandidate; values: Float32Array }[] = [];
@@ -198,5 +223,5 @@ export function pruneNm(model: TModelProto, input: Partial<TPruneNmOptions> = {}
     applyNmPattern(values, c.dims, axis, opts.n, opts.m);
     pruned.push({ candidate: c, values });
   }
-  return finish(prepared, pruned, opts.storage, "nm", skipped, { n: opts.n, m: opts.m, storage: opts.storage, qualified: pruned.length }, paramsBefore);
+  return finish(prepared, pruned, opts.storage, "nm", skipped, { n: opts.n, m: opts.m, storage: opts.storage, qualified: pruned.length, ...(opsetUpgradedFrom ? { opsetUpgradedFrom } : {}) }, paramsBefore);
 }

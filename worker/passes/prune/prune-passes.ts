@@ -1,7 +1,21 @@
 /** Pipeline registry entries for the pruning passes (see worker/pipeline/pass-registry.ts). */
+import type { TDataSource } from "../../data/data-source";
 import type { TPassHandler } from "../../pipeline/pass-registry";
+import type { TRuntimeTensor } from "../../runtime/ort";
 import { pruneChannels } from "./prune-channels";
 import { pruneMagnitude, pruneNm } from "./prune-magnitude";
+
+/** Batches the Taylor criterion averages its gradients over (more add little: the ranking settles quickly). */
+const TAYLOR_MAX_BATCHES = 8;
+
+async function readCalibrationBatches(source: TDataSource, signal?: AbortSignal): Promise<Record<string, TRuntimeTensor>[]> {
+  const out: Record<string, TRuntimeTensor>[] = [];
+  for await (const batch of source.batches({ maxBatches: TAYLOR_MAX_BATCHES, signal })) {
+    out.push(Object.fromEntries(Object.entries(batch.feeds).map(([k, t]) => [k, { type: t.dtype as TRuntimeTensor["type"], dims: t.dims, data: t.data }])));
+    if (out.length >= TAYLOR_MAX_BATCHES) break;
+  }
+  return out;
+}
 
 /** `prune-magnitude`: unstructured sparsity stored sparse. */
 export const PRUNE_MAGNITUDE_PASS: TPassHandler<"prune-magnitude"> = {
@@ -40,7 +54,14 @@ export const PRUNE_CHANNELS_PASS: TPassHandler<"prune-channels"> = {
   progressWeight: 4,
   run: async (model, ctx) => {
     ctx.reportProgress(0, "building the channel dependency graph");
-    const r = await pruneChannels(model, { ...ctx.options, signal: ctx.signal });
+    const source = ctx.calibration ?? ctx.fallbackCalibration;
+    const calibration = ctx.options.importance === "taylor" ? await readCalibrationBatches(source, ctx.signal) : undefined;
+    const r = await pruneChannels(model, {
+      ...ctx.options,
+      calibration: calibration?.length ? calibration : undefined,
+      calibrationDescription: source.description,
+      signal: ctx.signal,
+    });
     ctx.logger?.info({ macs: r.report.macs, params: r.report.params }, "prune-channels done");
     ctx.reportProgress(1);
     const stats = { macsRatio: r.report.macs?.ratio, paramsBefore: r.report.params.before, paramsAfter: r.report.params.after, ...r.report.settings };
