@@ -52,8 +52,10 @@ describe("distill pass", () => {
     expect(d.after.top1Agreement).toBeGreaterThan(d.before.top1Agreement + 0.2);
     expect(d.lossCurve.at(-1)!.loss).toBeLessThan(d.lossCurve[0]!.loss);
     expect(distilledAccuracy).toBeGreaterThan(0.85 * teacherAccuracy);
-    expect(stages.some((s) => /step \d+\/\d+, loss/.test(s))).toBe(true);
-    expect(stages.some((s) => /held-out top-1 agreement/.test(s))).toBe(true);
+    // Live progress: step, loss and the latest held-out fidelity, throttled (not one report per step).
+    expect(stages.some((s) => /^distilling: step \d+\/\d+ · loss \d/.test(s))).toBe(true);
+    expect(stages.some((s) => /^distilling: step \d+\/\d+ · loss \S+ · eval top-1 agreement \d+\.\d%$/.test(s))).toBe(true);
+    expect(stages.filter((s) => s.startsWith("distilling: step")).length).toBeLessThan(d.steps);
   });
 
   it("ships a distill preset that prunes first", () => {

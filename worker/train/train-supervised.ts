@@ -54,7 +54,7 @@ export async function trainSupervised(
       signal: opts.signal,
       onStep: opts.onStep,
     });
-    return { model: session.exportModel(model), result };
+    return { model: session.exportModel(), result };
   } finally {
     await session.release();
   }

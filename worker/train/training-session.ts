@@ -53,20 +53,19 @@ export class TrainingSession {
     };
   }
 
-  /** Writes the current parameters back into a copy of `forward` (the model the training graph was built from). */
-  exportModel(forward: TModelProto): TModelProto {
-    const model = structuredClone(forward);
+  /**
+   * The trained model: a copy of the forward model the graph was built from (`graph.forward`: Constant weights lifted
+   * to initializers, BatchNormalization folded when the graph was built so) with the current parameters.
+   */
+  exportModel(): TModelProto {
+    const model = structuredClone(this.graph.forward);
     const g = model.graph!;
     const byName = new Map(g.initializer.map((t, i) => [t.name ?? "", i]));
     for (const p of this.graph.params) {
       const t = createTensor(p.name, DTYPE.FLOAT, p.dims, this.params.get(p.name)!);
       const i = byName.get(p.name);
-      if (i !== undefined) g.initializer[i] = t;
-      else {
-        // The parameter came from a Constant node (lifted before training): replace the node by an initializer.
-        g.node = g.node.filter((n) => !(n.opType === "Constant" && n.output[0] === p.name));
-        g.initializer.push(t);
-      }
+      if (i === undefined) throw new Error(`training parameter "${p.name}" is not an initializer of the forward model`);
+      g.initializer[i] = t;
     }
     return model;
   }

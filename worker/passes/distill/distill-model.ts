@@ -16,6 +16,8 @@ import type { TModelProto } from "../../onnx/onnx-proto";
 import { createInferenceSession, type TRuntimeTensor } from "../../runtime/ort";
 import { throwIfAborted } from "../../pipeline/abort";
 import { buildTrainingGraph } from "../../train/autodiff/build-training-graph";
+import { probeValueShapes } from "../../train/autodiff/probe-shapes";
+import { addFeatureAdapters, findAttentionPairs, planFeatureTerms, removeFeatureAdapters, type TFeaturePair, type TFeatureTerm } from "./feature-terms";
 import type { TLossTerm } from "../../train/autodiff/loss-terms";
 import { createRandom, shuffleIndices } from "../../train/random";
 import { createSampleTable, gatherRows, sliceTable, type TSampleTable } from "../../train/sample-table";
@@ -35,8 +37,13 @@ export type TDistillSettings = {
   warmupSteps: number;
   /** Stop after this many epochs without a better held-out score. */
   patience: number;
-  /** Feature distillation: MSE between a student and a teacher tensor of the same shape. */
-  features?: { student: string; teacher: string; weight: number }[];
+  /**
+   * Feature distillation: MSE between a teacher and a student tensor. When their widths differ along the channel
+   * axis (1) or the last axis, a learned 1×1 Conv / MatMul adapter maps the student tensor first (dropped on export).
+   */
+  features?: TFeaturePair[];
+  /** Attention distillation: weight of the MSE between matching inner Softmax outputs (0 or absent: off). */
+  attentionWeight?: number;
 };
 
 export const DEFAULT_DISTILL_SETTINGS: TDistillSettings = {
@@ -70,6 +77,12 @@ export type TDistillReport = {
   epochScores: number[];
   trainMs: number;
   msPerStep: number;
+  /** Mean of each loss term over the first and the last epoch run (how much each part of the loss came down). */
+  terms: { term: string; firstEpoch: number; lastEpoch: number }[];
+  /** Feature pairs trained, with the adapter each needed. */
+  features: { teacher: string; student: string; weight: number; adapter?: string }[];
+  /** Attention pairs trained (teacher ↔ student Softmax outputs) and those left out for differing shapes. */
+  attention?: { pairs: string[]; skipped: string[] };
 };
 
 export type TDistillInput = {
@@ -97,7 +110,22 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
   const teacherLogits = outputNames.map((o) => findLogitsValue(teacher, o));
   const studentLogits = outputNames.map((o) => findLogitsValue(student, o));
   const features = settings.features ?? [];
-  const teacherFetch = [...new Set([...outputNames, ...teacherLogits, ...features.map((f) => f.teacher)])];
+  const attentionWeight = settings.attentionWeight ?? 0;
+  let featureTerms: TFeatureTerm[] = [];
+  let attention: { pairs: { teacher: string; student: string }[]; skipped: string[] } | undefined;
+  let trainStudent = student;
+  if (features.length > 0 || attentionWeight > 0) {
+    // Shapes of every value at batch 1 validate the names and size the adapters before any training work.
+    const probeFeeds = Object.fromEntries(Object.entries(input.inputs).map(([k, t]) => [k, [1, ...t.dims.slice(1)]]));
+    const teacherShapes = await probeValueShapes(teacher, probeFeeds);
+    const studentShapes = await probeValueShapes(student, probeFeeds);
+    featureTerms = planFeatureTerms(features, teacherShapes, studentShapes);
+    if (attentionWeight > 0) attention = findAttentionPairs(teacher, student, teacherShapes, studentShapes);
+    trainStudent = addFeatureAdapters(student, featureTerms, settings.seed + 29);
+  }
+  const teacherFetch = [
+    ...new Set([...outputNames, ...teacherLogits, ...featureTerms.map((f) => f.teacher), ...(attention?.pairs ?? []).map((p) => p.teacher)]),
+  ];
   const teacherOut = await runBatched(teacher, input.inputs, teacherFetch, 64, input.signal);
 
   const random = createRandom(settings.seed + 17);
@@ -125,13 +153,17 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       targetSource.push(o);
     }
   });
-  for (const f of features) {
-    losses.push({ kind: "mse", output: f.student, weight: f.weight });
+  for (const f of featureTerms) {
+    losses.push({ kind: "mse", output: f.output, weight: f.weight });
     targetSource.push(f.teacher);
+  }
+  for (const p of attention?.pairs ?? []) {
+    losses.push({ kind: "mse", output: p.student, weight: attentionWeight / attention!.pairs.length });
+    targetSource.push(p.teacher);
   }
 
   const feedShapes = Object.fromEntries(Object.entries(input.inputs).map(([k, t]) => [k, [batchSize, ...t.dims.slice(1)]]));
-  const graph = await buildTrainingGraph(student, { feedShapes, losses });
+  const graph = await buildTrainingGraph(trainStudent, { feedShapes, losses, foldBatchNorm: true });
   const classes = teacherOut[teacherLogits[0]!]!.dims.at(-1)!;
   const columns: Record<string, THostTensor> = { ...input.inputs };
   graph.targets.forEach((t, i) => {
@@ -156,6 +188,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
     };
     const before = await evaluate(student);
     const epochScores: number[] = [];
+    const termSums: { steps: number; values: number[] }[] = [];
     let sinceBest = 0;
     let bestScore = -Infinity;
     const t0 = performance.now();
@@ -168,9 +201,14 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       optimizer: { kind: "adamw", beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 1e-4 },
       maxGradNorm: 5,
       signal: input.signal,
-      onStep: input.onStep,
+      onStep: (p) => {
+        const sums = termSums[p.epoch] ?? (termSums[p.epoch] = { steps: 0, values: p.termLosses.map(() => 0) });
+        sums.steps++;
+        p.termLosses.forEach((v, k) => (sums.values[k]! += v));
+        input.onStep?.(p);
+      },
       evaluate: async (epoch) => {
-        const e = await evaluate(session.exportModel(student));
+        const e = await evaluate(removeFeatureAdapters(session.exportModel()));
         const score = e.top1Agreement !== undefined ? e.top1Agreement + 1e-3 * e.cosine : e.cosine;
         epochScores.push(score);
         input.onEpoch?.(epoch, e);
@@ -182,7 +220,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       },
     });
     const trainMs = performance.now() - t0;
-    const model = session.exportModel(student);
+    const model = removeFeatureAdapters(session.exportModel());
     const after = await evaluate(model);
     const stride = Math.max(1, Math.ceil(result.losses.length / 100));
     return {
@@ -201,6 +239,18 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
         epochScores,
         trainMs: Math.round(trainMs),
         msPerStep: result.steps ? trainMs / result.steps : 0,
+        terms: losses.map((l, k) => ({
+          term: `${l.kind}(${l.output})`,
+          firstEpoch: termSums[0] ? termSums[0].values[k]! / termSums[0].steps : NaN,
+          lastEpoch: termSums.at(-1) ? termSums.at(-1)!.values[k]! / termSums.at(-1)!.steps : NaN,
+        })),
+        features: featureTerms.map((f) => ({
+          teacher: f.teacher,
+          student: f.student,
+          weight: f.weight,
+          ...(f.adapter ? { adapter: `${f.adapter.kind} ${f.adapter.studentWidth}→${f.adapter.teacherWidth}` } : {}),
+        })),
+        ...(attention ? { attention: { pairs: attention.pairs.map((p) => `${p.teacher} ↔ ${p.student}`), skipped: attention.skipped } } : {}),
       },
     };
   } finally {
@@ -229,16 +279,29 @@ export async function collectSamples(
   return { inputs, ...(source.hasLabels && labels.length >= rows ? { labels: Int32Array.from(labels.slice(0, Math.min(rows, maxSamples))) } : {}) };
 }
 
-function checkSameInterface(teacher: TModelProto, student: TModelProto): void {
-  const names = (m: TModelProto, k: "input" | "output") => {
+/** Throws AppError BAD_INPUT unless `student` has the teacher's input and output names and element types. */
+export function checkSameInterface(teacher: TModelProto, student: TModelProto): void {
+  const values = (m: TModelProto, k: "input" | "output") => {
     const inits = new Set(m.graph!.initializer.map((t) => t.name));
-    return m.graph![k].map((v) => v.name ?? "").filter((n) => !inits.has(n)).sort().join(", ");
+    return new Map(m.graph![k].filter((v) => !inits.has(v.name)).map((v) => [v.name ?? "", v.type?.tensorType?.elemType]));
   };
   for (const k of ["input", "output"] as const) {
-    if (names(teacher, k) !== names(student, k)) {
+    const t = values(teacher, k);
+    const s = values(student, k);
+    const list = (m: Map<string, unknown>) => [...m.keys()].sort().join(", ");
+    if (list(t) !== list(s)) {
       throw new AppError("BAD_INPUT", {
-        userMessage: `the student model's ${k}s (${names(student, k)}) differ from the teacher's (${names(teacher, k)}); a student must have the same inputs and outputs`,
+        userMessage: `the student model's ${k}s (${list(s)}) differ from the teacher's (${list(t)}); a student must have the same inputs and outputs`,
       });
+    }
+    for (const [name, type] of t) {
+      const other = s.get(name);
+      // Untyped outputs are allowed (onnxruntime infers them); declared types must agree.
+      if (type !== undefined && other !== undefined && type !== other) {
+        throw new AppError("BAD_INPUT", {
+          userMessage: `the student's ${k} "${name}" has element type ${other}, the teacher's has ${type}; a student must take and produce the same tensor types`,
+        });
+      }
     }
   }
 }

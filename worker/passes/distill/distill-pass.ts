@@ -5,7 +5,66 @@
  * fidelity after each epoch.
  */
 import type { TPassHandler } from "../../pipeline/pass-registry";
-import { DEFAULT_DISTILL_SETTINGS, collectSamples, distillModel } from "./distill-model";
+import type { TModelProto } from "../../onnx/onnx-proto";
+import type { TStepProgress } from "../../train/train-loop";
+import { DEFAULT_DISTILL_SETTINGS, checkSameInterface, collectSamples, distillModel } from "./distill-model";
+
+/** Least time between two step reports (the job page polls; a step can take under a millisecond). */
+export const PROGRESS_INTERVAL_MS = 250;
+
+/**
+ * A student model the user uploaded, resolved by the worker from the `studentModelId` option before the pipeline
+ * runs (the platform wiring is outside this pass: it is not yet a field of TPassContext).
+ */
+export type TDistillStudentContext = { student?: { model: TModelProto; name: string } };
+
+/**
+ * Stage text of the job page, e.g. "step 120/400 · loss 0.0123 · eval cosine 0.9620" (the pipeline runner puts
+ * "distilling: " in front).
+ */
+export function formatDistillStage(p: Pick<TStepProgress, "step" | "totalSteps" | "loss">, evalText?: string): string {
+  return [`step ${p.step + 1}/${p.totalSteps}`, `loss ${formatLoss(p.loss)}`, ...(evalText ? [evalText] : [])].join(" · ");
+}
+
+function formatLoss(v: number): string {
+  return Math.abs(v) >= 1e-3 || v === 0 ? v.toFixed(4) : v.toExponential(2);
+}
+
+/** Returns a function that is true at most once per `intervalMs` (the first call is true). */
+export function createProgressThrottle(intervalMs: number, now: () => number = () => performance.now()): () => boolean {
+  let lastMs = -Infinity;
+  return () => {
+    const t = now();
+    if (t - lastMs < intervalMs) return false;
+    lastMs = t;
+    return true;
+  };
+}
+
+/**
+ * The student: an uploaded model (same inputs and outputs as the teacher, else AppError BAD_INPUT) or the model this
+ * step receives (the teacher after earlier steps such as prune-channels).
+ */
+export function selectDistillStudent(
+  received: TModelProto,
+  isTransformed: boolean,
+  uploaded: TDistillStudentContext["student"],
+  teacher?: TModelProto,
+): { model: TModelProto; description: string; warnings: string[] } {
+  if (uploaded) {
+    if (teacher) checkSameInterface(teacher, uploaded.model);
+    const warnings = isTransformed ? ["an uploaded student was given: the output of the steps before distill was not used"] : [];
+    return { model: uploaded.model, description: `uploaded student "${uploaded.name}"`, warnings };
+  }
+  if (!isTransformed) {
+    return {
+      model: received,
+      description: "uploaded model",
+      warnings: ["distill ran on the unchanged model (teacher = student): put a step that shrinks the model (e.g. prune-channels) before it"],
+    };
+  }
+  return { model: received, description: "output of the previous steps", warnings: [] };
+}
 
 export const DISTILL_PASS: TPassHandler<"distill"> = {
   pass: "distill",
@@ -14,20 +73,20 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
   run: async (model, ctx) => {
     const o = ctx.options;
     const warnings: string[] = [];
-    if (!ctx.isTransformed) {
-      warnings.push("distill ran on the unchanged model (teacher = student): put a step that shrinks the model (e.g. prune-channels) before it");
-    }
+    const student = selectDistillStudent(model, ctx.isTransformed, (ctx as typeof ctx & TDistillStudentContext).student, ctx.original.model);
+    warnings.push(...student.warnings);
     const source = ctx.calibration ?? ctx.fallbackCalibration;
     if (!ctx.calibration) {
       warnings.push("distillation used generated inputs (no calibration data was given): fidelity on real inputs may differ; upload representative inputs");
     }
     ctx.reportProgress(0, "reading training samples");
     const { inputs, labels } = await collectSamples(source, o.maxSamples, ctx.signal);
-    const stageOf = (step: number, total: number, loss: number) => `distilling: step ${step}/${total}, loss ${loss.toPrecision(4)}`;
-    let lastStage = "";
+    const throttle = createProgressThrottle(PROGRESS_INTERVAL_MS);
+    let evalText: string | undefined;
+    let last: TStepProgress | undefined;
     const r = await distillModel({
       teacher: ctx.original.model,
-      student: model,
+      student: student.model,
       inputs,
       labels,
       settings: {
@@ -40,22 +99,25 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
         holdoutFraction: o.holdoutFraction,
         patience: o.patience,
         seed: o.seed,
+        features: o.features,
+        attentionWeight: o.attentionWeight,
       },
       signal: ctx.signal,
       onStep: (p) => {
-        lastStage = stageOf(p.step + 1, p.totalSteps, p.loss);
-        ctx.reportProgress((p.step + 1) / p.totalSteps, lastStage);
+        last = p;
+        // A step takes milliseconds on small models: report at most a few times a second, and always the last one.
+        if (throttle() || p.step + 1 === p.totalSteps) ctx.reportProgress((p.step + 1) / p.totalSteps, formatDistillStage(p, evalText));
       },
       onEpoch: (epoch, e) => {
-        const fidelity = e.top1Agreement !== undefined ? `top-1 agreement ${(e.top1Agreement * 100).toFixed(1)}%` : `cosine ${e.cosine.toFixed(4)}`;
+        evalText = e.top1Agreement !== undefined ? `eval top-1 agreement ${(e.top1Agreement * 100).toFixed(1)}%` : `eval cosine ${e.cosine.toFixed(4)}`;
         ctx.logger?.info({ epoch, cosine: e.cosine, top1Agreement: e.top1Agreement }, "distill epoch");
-        ctx.reportProgress(Math.min(1, (epoch + 1) / o.epochs), `${lastStage}; epoch ${epoch + 1} held-out ${fidelity}`);
+        if (last) ctx.reportProgress((last.step + 1) / last.totalSteps, formatDistillStage(last, evalText));
       },
     });
     const rep = r.report;
     const distillation = {
       teacher: "uploaded model",
-      student: ctx.isTransformed ? "output of the previous steps" : "uploaded model",
+      student: student.description,
       data: source.description,
       labelled: labels !== undefined,
       settings: o,

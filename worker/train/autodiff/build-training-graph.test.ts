@@ -3,6 +3,9 @@ import { DTYPE, createTensor } from "../../onnx/dtypes";
 import { createAttribute as attr, createNodeProto as node } from "../../onnx/onnx-proto";
 import { checkGradients, createTestModel, type TGradCheckSpec } from "./grad-check.test-helper";
 import { buildTrainingGraph } from "./build-training-graph";
+import { encodeModel } from "../../onnx/model-io";
+import { createInferenceSession } from "../../runtime/ort";
+import { TrainingSession } from "../training-session";
 
 const i64 = (name: string, values: number[], dims = [values.length]) => createTensor(name, DTYPE.INT64, dims, values.map(BigInt));
 const f32 = (name: string, values: number[], dims: number[]) => createTensor(name, DTYPE.FLOAT, dims, values);
@@ -90,6 +93,53 @@ describe("gradient rules match finite differences", () => {
       output: "y",
       samples: 16,
     }));
+
+  it("depthwise stride-1 Conv with dilations and asymmetric pads (input gradient as a flipped-kernel Conv)", () =>
+    expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w", "bias"], ["y"], { attribute: [int("group", 4), ints("dilations", [2, 1]), ints("pads", [2, 0, 1, 2])] })],
+      params: { x: { dims: [2, 4, 6, 5] }, w: { dims: [4, 1, 3, 3] }, bias: { dims: [4] } },
+      output: "y",
+      samples: 16,
+    }));
+
+  it("pointwise 1×1 Conv over a batch (weight gradient as one Gemm)", () =>
+    expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"])],
+      params: { x: { dims: [3, 4, 2, 5] }, w: { dims: [6, 4, 1, 1] } },
+      output: "y",
+      samples: 12,
+    }));
+
+  it("Resize nearest: 2× upsampling by scales (half_pixel), sizes with asymmetric floor, align_corners", () =>
+    expectGradientsMatch({
+      nodes: [
+        node("Resize", ["x", "", "up"], ["a"], { attribute: [attr("mode", "nearest")] }),
+        node("Resize", ["x", "", "", "sizes"], ["b"], {
+          attribute: [attr("mode", "nearest"), attr("coordinate_transformation_mode", "asymmetric"), attr("nearest_mode", "floor")],
+        }),
+        node("Resize", ["x", "", "", "sizes2"], ["c"], {
+          attribute: [attr("mode", "nearest"), attr("coordinate_transformation_mode", "align_corners"), attr("nearest_mode", "round_prefer_ceil")],
+        }),
+        node("Reshape", ["a", "flat"], ["af"]),
+        node("Reshape", ["b", "flat"], ["bf"]),
+        node("Reshape", ["c", "flat"], ["cf"]),
+        node("Concat", ["af", "bf", "cf"], ["y"], { attribute: [int("axis", 0)] }),
+      ],
+      params: { x: { dims: [1, 2, 3, 5] } },
+      constants: [f32("up", [1, 1, 2, 2], [4]), i64("sizes", [1, 2, 5, 3]), i64("sizes2", [1, 3, 4, 7]), i64("flat", [-1])],
+      output: "y",
+      samples: 30,
+    }));
+
+  it("Resize in linear mode is a clear error naming the node", async () => {
+    const model = createTestModel({
+      nodes: [node("Resize", ["x", "", "up"], ["y"], { name: "upsample_1", attribute: [attr("mode", "linear")] })],
+      params: { x: { dims: [1, 1, 2, 2] } },
+      constants: [f32("up", [1, 1, 2, 2], [4])],
+      output: "y",
+    });
+    await expect(buildTrainingGraph(model, { feedShapes: {}, losses: [{ kind: "mse", output: "y", weight: 1 }] })).rejects.toThrow(/Resize node "upsample_1".*linear/);
+  });
 
   it("stride-3 Conv whose input gradient needs output_padding 2", () =>
     expectGradientsMatch({
@@ -199,5 +249,40 @@ describe("training graph construction", () => {
       output: "y",
     };
     await expectGradientsMatch(spec);
+  });
+
+  it("folds BatchNormalization into the Conv when asked: the exported model has no BN and computes the same", async () => {
+    const model = createTestModel({
+      nodes: [
+        node("Conv", ["x", "w", "b"], ["c"], { attribute: [ints("pads", [1, 1, 1, 1])] }),
+        node("BatchNormalization", ["c", "gamma", "beta", "mean", "var"], ["n"]),
+        node("Relu", ["n"], ["y"]),
+      ],
+      params: { x: { dims: [2, 3, 5, 5] }, w: { dims: [4, 3, 3, 3] }, b: { dims: [4] }, gamma: { dims: [4] }, beta: { dims: [4] }, mean: { dims: [4] } },
+      constants: [f32("var", [0.5, 1, 1.5, 2], [4])],
+      frozen: ["x"],
+      output: "y",
+    });
+    const graph = await buildTrainingGraph(model, { feedShapes: {}, losses: [{ kind: "mse", output: "y", weight: 1 }], foldBatchNorm: true, isTrainable: (t) => t.name !== "x" });
+    expect(graph.model.graph!.node.some((n) => n.opType === "BatchNormalization")).toBe(false);
+    expect(graph.params.map((p) => p.name).sort()).toEqual(["b", "w"]);
+    const session = await TrainingSession.create(graph);
+    try {
+      const exported = session.exportModel();
+      expect(exported.graph!.node.map((n) => n.opType)).toEqual(["Conv", "Relu"]);
+      const run = async (m: typeof model) => {
+        const s = await createInferenceSession(encodeModel(m), { intraOpThreads: 1 });
+        try {
+          return (await s.run({}))["y"]!.data as Float32Array;
+        } finally {
+          await s.release();
+        }
+      };
+      const [before, after] = [await run(model), await run(exported)];
+      expect(after.length).toBe(before.length);
+      for (let i = 0; i < before.length; i++) expect(after[i]).toBeCloseTo(before[i]!, 4);
+    } finally {
+      await session.release();
+    }
   });
 });

@@ -10,6 +10,7 @@ import { describeNode, listSubgraphs, readConstantNodeTensor, sortModelTopologic
 import { createTensorValueInfo, type TModelProto, type TNodeProto, type TTensorProto } from "../../onnx/onnx-proto";
 import { createNameFactory, getDefaultOpset } from "../../passes/quantize/onnx-helpers";
 import { upgradeOpsetTo13 } from "../../passes/quantize/opset-upgrade";
+import { foldBatchNormIntoConv } from "../../passes/quantize/prepare";
 import { GraphBuilder } from "./graph-builder";
 import type { TGradContext, TGradRule, TOpType } from "./grad-rule";
 import { GRAD_RULES } from "./grad-rules";
@@ -26,6 +27,12 @@ export type TBuildTrainingGraphOptions = {
   extraOutputs?: readonly string[];
   /** Rule table (tests inject partial tables). */
   rules?: ReadonlyMap<TOpType, TGradRule>;
+  /**
+   * Fold inference-form BatchNormalization into the preceding Conv before differentiating (default false). The
+   * folded Conv is the same function with fewer parameters to feed and ~10 fewer gradient nodes per BN; the trained
+   * model is then exported folded. Off for callers that need gradients of the original tensors (Taylor saliency).
+   */
+  foldBatchNorm?: boolean;
 };
 
 export type TTrainableParam = { name: string; dims: number[]; gradName: string; initial: Float32Array };
@@ -33,6 +40,8 @@ export type TTrainableParam = { name: string; dims: number[]; gradName: string; 
 export type TTrainingGraph = {
   /** Inputs: model inputs, loss targets, parameters. Outputs: loss, per-term losses, gradients, extra outputs. */
   model: TModelProto;
+  /** The forward model the parameters belong to (opset raised, Constant weights lifted, BN folded if asked). */
+  forward: TModelProto;
   lossName: string;
   termLossNames: string[];
   params: TTrainableParam[];
@@ -48,6 +57,8 @@ export const TRAINING_OPSET = 17;
 export async function buildTrainingGraph(forward: TModelProto, opts: TBuildTrainingGraphOptions): Promise<TTrainingGraph> {
   const rules = opts.rules ?? GRAD_RULES;
   const model = prepareModel(forward);
+  if (opts.foldBatchNorm) foldBatchNormIntoConv(model.graph!);
+  const preparedForward = structuredClone(model);
   const g = model.graph!;
   const opset = getDefaultOpset(model);
 
@@ -144,6 +155,7 @@ export async function buildTrainingGraph(forward: TModelProto, opts: TBuildTrain
   sortModelTopologically(model);
   return {
     model,
+    forward: preparedForward,
     lossName: loss,
     termLossNames: termValues,
     params,

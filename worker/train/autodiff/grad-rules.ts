@@ -10,6 +10,7 @@ import { MATMUL_RULES } from "./rules/matmul";
 import { NORMALIZATION_RULES } from "./rules/normalization";
 import { POOL_RULES } from "./rules/pool";
 import { REDUCE_RULES } from "./rules/reduce";
+import { RESIZE_RULES } from "./rules/resize";
 import { SHAPE_RULES } from "./rules/shape";
 
 export const GRAD_RULES: ReadonlyMap<TOpType, TGradRule> = new Map([
@@ -21,4 +22,5 @@ export const GRAD_RULES: ReadonlyMap<TOpType, TGradRule> = new Map([
   ...SHAPE_RULES,
   ...REDUCE_RULES,
   ...NORMALIZATION_RULES,
+  ...RESIZE_RULES,
 ]);

@@ -48,13 +48,9 @@ const CLIP: TGradRule = {
       lo = fmin !== undefined ? ctx.b.constFloat([fmin], []) : undefined;
       hi = fmax !== undefined ? ctx.b.constFloat([fmax], []) : undefined;
     }
-    let mask: string | undefined;
-    if (lo) mask = ctx.b.emit1("GreaterOrEqual", [x!, lo]);
-    if (hi) {
-      const m = ctx.b.emit1("LessOrEqual", [x!, hi]);
-      mask = mask ? ctx.b.emit1("And", [mask, m]) : m;
-    }
-    return [mask ? maskGrad(ctx, mask, g) : g];
+    if (!lo && !hi) return [g];
+    // Inside [lo, hi] exactly when the clipped value equals the input: one compare instead of two plus an And.
+    return [maskGrad(ctx, ctx.b.emit1("Equal", [x!, ctx.node.output[0]!]), g)];
   },
 };
 

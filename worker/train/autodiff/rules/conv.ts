@@ -47,13 +47,72 @@ export function computeOutputPadding(spatial: number[], outSpatial: number[], ge
 }
 
 /** Gradient of a Conv/pool input through ConvTranspose with weight `w`. */
-export function emitInputGrad(ctx: TGradContext, g: string, w: string, group: number, spatial: number[], outSpatial: number[], geo: TConvGeometry): string {
+export function emitInputGrad(
+  ctx: TGradContext,
+  g: string,
+  w: string,
+  ws: readonly number[],
+  group: number,
+  spatial: number[],
+  outSpatial: number[],
+  geo: TConvGeometry,
+): string {
+  if (group > 1 && ws[0] === group && ws[1] === 1) {
+    const viaConv = emitDepthwiseInputGrad(ctx, g, w, group, spatial, outSpatial, geo);
+    if (viaConv) return viaConv;
+  }
   return ctx.b.emit1("ConvTranspose", [g, w], {
     strides: { ints: geo.strides },
     dilations: { ints: geo.dilations },
     pads: { ints: [...geo.padsBegin, ...geo.padsEnd] },
     output_padding: { ints: computeOutputPadding(spatial, outSpatial, geo) },
     group: { int: group },
+  });
+}
+
+/**
+ * Depthwise input gradient as a depthwise Conv with the kernel flipped and the pads mirrored; for stride s the
+ * output gradient first gets s − 1 zeros after each element (Reshape + Pad + Reshape). onnxruntime's grouped
+ * ConvTranspose runs one small GEMM + col2im per image and channel: this measured 3–4× faster on MobileNet layers.
+ * Returns undefined when the mirrored pads would be negative (then ConvTranspose is used).
+ */
+function emitDepthwiseInputGrad(
+  ctx: TGradContext,
+  g: string,
+  w: string,
+  group: number,
+  spatial: number[],
+  outSpatial: number[],
+  geo: TConvGeometry,
+): string | undefined {
+  const b = ctx.b;
+  const r = geo.kernel.length;
+  const span = geo.kernel.map((k, i) => (k - 1) * geo.dilations[i]!);
+  // The zero-stuffed gradient is outSpatial·s long; a forward input of `spatial` needs pads that bring it back.
+  const stuffed = outSpatial.map((o, i) => o * geo.strides[i]!);
+  const padBegin = span.map((sp, i) => sp - geo.padsBegin[i]!);
+  const padEnd = spatial.map((x, i) => x + span[i]! - stuffed[i]! - padBegin[i]!);
+  if ([...padBegin, ...padEnd].some((p) => p < 0)) return undefined;
+  let gs = g;
+  if (geo.strides.some((st) => st > 1)) {
+    // g has the forward output's shape: the batch of the node's input, `group` channels (depthwise).
+    const n = ctx.shapeOf(ctx.node.input[0]!)[0]!;
+    const c = group;
+    const interleaved = outSpatial.flatMap((o) => [o, 1]);
+    const zerosAfter = geo.strides.flatMap((st) => [0, st - 1]);
+    const padded = b.emit1("Pad", [
+      b.emit1("Reshape", [g, b.constInt64([n, c, ...interleaved])]),
+      b.constInt64([0, 0, ...interleaved.map(() => 0), 0, 0, ...zerosAfter]),
+    ]);
+    gs = b.emit1("Reshape", [padded, b.constInt64([n, c, ...stuffed])]);
+  }
+  const axes = Array.from({ length: r }, (_, i) => i + 2);
+  const big = -(2 ** 62);
+  const flipped = b.emit1("Slice", [w, b.constInt64(axes.map(() => -1)), b.constInt64(axes.map(() => big)), b.constInt64(axes), b.constInt64(axes.map(() => -1))]);
+  return b.emit1("Conv", [gs, flipped], {
+    group: { int: group },
+    dilations: { ints: geo.dilations },
+    pads: { ints: [...padBegin, ...padEnd] },
   });
 }
 
@@ -139,6 +198,9 @@ function emitDepthwiseWeightGrad(ctx: TGradContext, x: string, g: string, xs: nu
  */
 function emitDenseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], ys: number[], geo: TConvGeometry): string {
   const b = ctx.b;
+  if (geo.kernel.every((k) => k === 1) && geo.strides.every((s) => s === 1) && [...geo.padsBegin, ...geo.padsEnd].every((p) => p === 0)) {
+    return emitPointwiseWeightGrad(ctx, x, g, xs, ys);
+  }
   const spatial = xs.slice(2);
   const outSpatial = ys.slice(2);
   const r = spatial.length;
@@ -156,6 +218,24 @@ function emitDenseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number
   return b.emit1("Transpose", [sliced], { perm: { ints: swap } });
 }
 
+/**
+ * 1×1 stride-1 weight gradient as one Gemm: dW [M, C] = dY^T [M, N·P] · X^T [C, N·P]^T. The Conv-with-swapped-axes
+ * form above runs as C matrix-vector products (its "kernel" is the whole feature map) and profiled 5–10× slower on
+ * MobileNet's pointwise layers.
+ */
+function emitPointwiseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], ys: number[]): string {
+  const b = ctx.b;
+  const [n, c] = xs as [number, number];
+  const m = ys[1]!;
+  const p = countElements(xs.slice(2));
+  const cFirst = (v: string, ch: number) =>
+    n === 1
+      ? b.emit1("Reshape", [v, b.constInt64([ch, p])])
+      : b.emit1("Reshape", [b.emit1("Transpose", [b.emit1("Reshape", [v, b.constInt64([n, ch, p])])], { perm: { ints: [1, 0, 2] } }), b.constInt64([ch, n * p])]);
+  const dw = b.emit1("Gemm", [cFirst(g, m), cFirst(x, c)], { transB: { int: 1 } });
+  return b.emit1("Reshape", [dw, b.constInt64([m, c, ...xs.slice(2).map(() => 1)])]);
+}
+
 const CONV: TGradRule = {
   backward: (ctx) => {
     const [x, w, bias] = ctx.node.input as [string, string, string | undefined];
@@ -166,7 +246,7 @@ const CONV: TGradRule = {
     const group = getAttrInt(ctx.node, "group", 1);
     const geo = readConvGeometry(ctx, xs.slice(2), ws.slice(2));
     return [
-      ctx.needsGrad(0) ? emitInputGrad(ctx, g, w, group, xs.slice(2), ys.slice(2), geo) : undefined,
+      ctx.needsGrad(0) ? emitInputGrad(ctx, g, w, ws, group, xs.slice(2), ys.slice(2), geo) : undefined,
       ctx.needsGrad(1) ? emitWeightGrad(ctx, x, g, xs, ws, ys, group, geo) : undefined,
       bias && ctx.needsGrad(2)
         ? ctx.b.emit1("ReduceSum", [g, ctx.b.constInt64([0, ...ys.slice(2).map((_, i) => i + 2)])], { keepdims: { int: 0 } })
