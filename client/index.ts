@@ -7,6 +7,7 @@ import { createTRPCClient, httpLink, TRPCClientError } from "@trpc/client";
 import type { inferRouterInputs, inferRouterOutputs } from "@trpc/server";
 import type { AppRouter } from "../server/api/root";
 import { downloadArtifact, type TDownloadOptions, type TDownloadResult } from "./download-artifact";
+import { uploadDataset } from "./upload-dataset";
 import { uploadModel, type TUploadOptions, type TUploadSource } from "./upload-model";
 import { waitForJob, type TWaitOptions } from "./wait-for-job";
 
@@ -14,6 +15,8 @@ export type { AppRouter } from "../server/api/root";
 export type TRouterInputs = inferRouterInputs<AppRouter>;
 export type TRouterOutputs = inferRouterOutputs<AppRouter>;
 export type TModel = TRouterOutputs["models"]["get"];
+export type TDataset = TRouterOutputs["datasets"]["get"];
+export type TJobLogLine = TRouterOutputs["jobs"]["logs"]["lines"][number];
 export type TJob = TRouterOutputs["jobs"]["get"];
 export type TPresetInfo = TRouterOutputs["presets"]["list"][number];
 export type TCreateJobInput = TRouterInputs["jobs"]["create"];
@@ -25,7 +28,7 @@ export type TCreateWebhookInput = TRouterInputs["webhooks"]["create"];
 export type TMember = TRouterOutputs["members"]["list"]["items"][number];
 export type TWorkspaceSummary = TRouterOutputs["workspaces"]["list"]["items"][number];
 export type TApi = ReturnType<typeof createApi>;
-export type { TUploadOptions, TUploadSource, TUploadProgress } from "./upload-model";
+export type { TUploadOptions, TUploadSource, TUploadProgress, TUploadedPart } from "./upload-model";
 export type { TWaitOptions } from "./wait-for-job";
 export type { TDownloadOptions, TDownloadResult, TDownloadProgress } from "./download-artifact";
 export { TRPCClientError };
@@ -70,6 +73,11 @@ export function createCondenseClient(opts: TCondenseClientOptions) {
     api,
     /** Uploads a model (file path, bytes or Blob) with parallel, retried multipart PUTs; resolves to the ready model. */
     uploadModel: (source: TUploadSource, uploadOpts: TUploadOptions = {}): Promise<TModel> => uploadModel(api, source, { fetch: opts.fetch, ...uploadOpts }),
+    /** Uploads calibration/evaluation data (.npy/.npz/.pb or a .zip/.tar bundle); resolves to the ready dataset. */
+    uploadDataset: (source: TUploadSource, uploadOpts: Omit<TUploadOptions, "resume"> = {}): Promise<TDataset> =>
+      uploadDataset(api, source, { fetch: opts.fetch, ...uploadOpts }),
+    /** Log lines of a job after `afterId` (pass back `nextAfterId` to follow it). */
+    getJobLogs: (jobId: string, afterId?: string | null) => api.jobs.logs.query({ jobId, afterId }),
     /**
      * Queues a job for a ready model with a pipeline (object or JSON text) or a preset name. With `idempotencyKey`
      * a retried call returns the first job instead of queueing another (same key + different input: 422).

@@ -15,6 +15,26 @@ export type TUploadOptions = {
   signal?: AbortSignal;
   /** fetch used for the part PUTs (defaults to the client's, then the global one). */
   fetch?: typeof fetch;
+  /**
+   * Resume an interrupted upload of the same file: parts storage already holds (models.listUploadParts) are not
+   * sent again. `knownParts` are ETags the caller kept (used when storage cannot list parts).
+   */
+  resume?: { modelId: string; knownParts?: TUploadedPart[] };
+  /** Called with the upload's id once it exists, so a caller can remember it for a later resume. */
+  onStart?: (upload: { id: string; partBytes: number; partCount: number }) => void;
+  /** Called after each part is stored, with its ETag (persist it to resume without ListParts). */
+  onPart?: (part: TUploadedPart) => void;
+};
+
+export type TUploadedPart = { partNumber: number; etag: string };
+
+/** The three calls of a multipart upload, for models or datasets. */
+export type TMultipartTarget<T> = {
+  create: (input: { name: string; sizeBytes: number }) => Promise<{ id: string; partBytes: number; partCount: number }>;
+  sign: (id: string, partNumbers: number[]) => Promise<{ parts: Array<{ partNumber: number; url: string }> }>;
+  complete: (id: string, parts: TUploadedPart[]) => Promise<T>;
+  /** Parts already stored for an upload being resumed. */
+  listParts?: (id: string) => Promise<{ partBytes: number; partCount: number; sizeBytes: number; listed: boolean; parts: TUploadedPart[] }>;
 };
 
 type TOpenedSource = {
@@ -72,33 +92,46 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
 }
 
 /**
- * Uploads a model straight to storage: createUpload, then parts PUT in parallel to presigned URLs (each part
- * re-signed and retried with backoff on failure), then completeUpload, which hashes and validates it.
- * Resolves to the ready model; rejects with the server's user-readable message when validation fails.
+ * Runs a multipart upload against any target: create (or resume), parts PUT in parallel to presigned URLs (each
+ * part re-signed and retried with backoff on failure), then complete, which hashes and validates on the server.
  */
-export async function uploadModel(api: TApi, source: TUploadSource, opts: TUploadOptions = {}): Promise<TModel> {
+export async function uploadMultipart<T>(target: TMultipartTarget<T>, source: TUploadSource, opts: TUploadOptions = {}): Promise<T> {
   const opened = await openSource(source);
   try {
-    const upload = await api.models.createUpload.mutate({ name: opts.name ?? opened.name, sizeBytes: opened.sizeBytes });
+    const etags = new Map<number, string>();
+    let upload: { id: string; partBytes: number; partCount: number };
+    if (opts.resume && target.listParts) {
+      const stored = await target.listParts(opts.resume.modelId);
+      if (stored.sizeBytes !== opened.sizeBytes) {
+        throw new Error(`this file is ${opened.sizeBytes} bytes but the interrupted upload was ${stored.sizeBytes} bytes: start a new upload`);
+      }
+      upload = { id: opts.resume.modelId, partBytes: stored.partBytes, partCount: stored.partCount };
+      const parts = stored.listed ? stored.parts : (opts.resume.knownParts ?? []);
+      for (const p of parts) if (p.partNumber >= 1 && p.partNumber <= stored.partCount) etags.set(p.partNumber, p.etag);
+    } else {
+      upload = await target.create({ name: opts.name ?? opened.name, sizeBytes: opened.sizeBytes });
+    }
+    opts.onStart?.(upload);
     const retries = opts.retries ?? 3;
     const fetchPart = opts.fetch ?? globalThis.fetch;
-    const etags = new Map<number, string>();
-    let sentBytes = 0;
+    const partLength = (n: number) => Math.min(upload.partBytes, opened.sizeBytes - (n - 1) * upload.partBytes);
+    let sentBytes = [...etags.keys()].reduce((sum, n) => sum + partLength(n), 0);
     opts.onProgress?.({ sentBytes, totalBytes: opened.sizeBytes });
 
     const sendPart = async (partNumber: number): Promise<void> => {
       const offset = (partNumber - 1) * upload.partBytes;
-      const length = Math.min(upload.partBytes, opened.sizeBytes - offset);
+      const length = partLength(partNumber);
       const bytes = await opened.readPart(offset, length);
       for (let attempt = 0; ; attempt++) {
         try {
           // A fresh URL per attempt: a retry after expiry or a storage hiccup just works.
-          const { parts } = await api.models.signUploadParts.mutate({ modelId: upload.modelId, partNumbers: [partNumber] });
+          const { parts } = await target.sign(upload.id, [partNumber]);
           const res = await fetchPart(parts[0]!.url, { method: "PUT", body: bytes as BodyInit, signal: opts.signal });
           if (!res.ok) throw new Error(`storage answered ${res.status} for part ${partNumber}`);
           const etag = res.headers.get("etag");
           if (!etag) throw new Error("storage did not expose the ETag header (check the bucket's CORS ExposeHeaders)");
           etags.set(partNumber, etag);
+          opts.onPart?.({ partNumber, etag });
           sentBytes += length;
           opts.onProgress?.({ sentBytes, totalBytes: opened.sizeBytes });
           return;
@@ -109,23 +142,44 @@ export async function uploadModel(api: TApi, source: TUploadSource, opts: TUploa
       }
     };
 
-    let next = 1;
+    const missing = Array.from({ length: upload.partCount }, (_, i) => i + 1).filter((n) => !etags.has(n));
+    let next = 0;
     let failed = false;
     const worker = async (): Promise<void> => {
       try {
-        while (!failed && next <= upload.partCount) await sendPart(next++);
+        while (!failed && next < missing.length) await sendPart(missing[next++]!);
       } catch (err) {
-        // Stop the other slots from starting new parts; the model stays "uploading" and can be retried.
+        // Stop the other slots from starting new parts; the upload stays open and can be resumed.
         failed = true;
         throw err;
       }
     };
-    const slots = Math.max(1, Math.min(opts.concurrency ?? 4, upload.partCount));
+    const slots = Math.max(1, Math.min(opts.concurrency ?? 4, missing.length));
     await Promise.all(Array.from({ length: slots }, worker));
 
     const parts = [...etags.entries()].sort((a, b) => a[0] - b[0]).map(([partNumber, etag]) => ({ partNumber, etag }));
-    return await api.models.completeUpload.mutate({ modelId: upload.modelId, parts });
+    return await target.complete(upload.id, parts);
   } finally {
     await opened.close();
   }
+}
+
+/**
+ * Uploads a model straight to storage (see uploadMultipart); with `resume` only the parts storage lacks are sent.
+ * Resolves to the ready model; rejects with the server's user-readable message when validation fails.
+ */
+export async function uploadModel(api: TApi, source: TUploadSource, opts: TUploadOptions = {}): Promise<TModel> {
+  return uploadMultipart<TModel>(
+    {
+      create: async (input) => {
+        const u = await api.models.createUpload.mutate(input);
+        return { id: u.modelId, partBytes: u.partBytes, partCount: u.partCount };
+      },
+      sign: (id, partNumbers) => api.models.signUploadParts.mutate({ modelId: id, partNumbers }),
+      complete: (id, parts) => api.models.completeUpload.mutate({ modelId: id, parts }),
+      listParts: (id) => api.models.listUploadParts.query({ modelId: id }),
+    },
+    source,
+    opts,
+  );
 }

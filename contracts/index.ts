@@ -3,3 +3,4 @@ export * from "./job-state";
 export * from "./pipeline";
 export * from "./report";
 export * from "./webhook-events";
+export * from "./tune";

@@ -43,6 +43,8 @@ export const ZConfig = z.object({
   SESSION_TTL_HOURS: z.coerce.number().positive().default(24 * 14),
   /** Jobs a worker process runs at once. */
   WORKER_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  /** Tune coordinators per worker (issue 10); they only wait on their trials, so they do not take job slots. */
+  WORKER_TUNE_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** How often a running job's worker proves it is alive. */
   WORKER_HEARTBEAT_SECONDS: z.coerce.number().positive().default(5),
   /** A running job whose heartbeat is older than this is taken from its worker and retried. */

@@ -10,11 +10,13 @@ import { useTRPC, useTRPCClient } from "../_lib/trpc";
 import { hasReportArtifact, useJobReport } from "../_lib/use-job-report";
 import { AnalysisView } from "./analysis-view";
 import { ErrorAlert } from "./error-alert";
+import { JobLogsPanel } from "./job-logs-panel";
 import { JobResults } from "./job-results";
 import { describePipeline } from "./jobs-table";
 import { Loading } from "./loading";
 import { ProgressBar } from "./progress-bar";
 import { StateBadge } from "./state-badge";
+import { TuneSection } from "./tune-section";
 
 /** How often an unfinished job is polled: fast enough to feel live, cheap enough for many open tabs. */
 const LIVE_REFRESH_MS = 1000;
@@ -74,7 +76,7 @@ export function JobDetailView({ jobId }: { jobId: string }) {
           </p>
         </div>
         <div className="actions">
-          {terminal ? (
+          {terminal && j.kind !== "tune" ? (
             <Link className="button button--secondary" href={`/models/${j.modelId}?rerun=${j.id}#new-job-title`} data-testid="rerun-link">
               Rerun with changes
             </Link>
@@ -139,8 +141,10 @@ export function JobDetailView({ jobId }: { jobId: string }) {
           </div>
         </dl>
       </section>
+      {j.kind === "tune" ? <TuneSection jobId={j.id} /> : null}
 
       {j.state === "succeeded" ? <ArtifactsCard jobId={j.id} artifacts={j.artifacts} /> : null}
+      <JobLogsPanel jobId={j.id} />
 
       {hasReport ? (
         report.isPending ? (

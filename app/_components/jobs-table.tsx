@@ -9,7 +9,8 @@ import { StateBadge } from "./state-badge";
 export type TJobListItem = TRouterOutputs["jobs"]["list"]["items"][number];
 
 /** Short, readable pipeline label: the preset name, or the passes of a custom pipeline. */
-export function describePipeline(job: Pick<TJobListItem, "preset" | "pipeline">): string {
+export function describePipeline(job: Pick<TJobListItem, "preset" | "pipeline"> & { kind?: string }): string {
+  if (job.kind === "tune") return "tune";
   if (job.preset) return job.preset;
   const steps = (job.pipeline as { steps?: Array<{ pass?: string }> } | null)?.steps;
   return steps?.length ? steps.map((s) => s.pass ?? "?").join(" → ") : "custom";

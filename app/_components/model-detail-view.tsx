@@ -12,6 +12,7 @@ import { ErrorAlert } from "./error-alert";
 import { JobsTable } from "./jobs-table";
 import { Loading } from "./loading";
 import { NewJobForm } from "./new-job-form";
+import { TuneGoalForm } from "./tune-goal-form";
 import { StateBadge } from "./state-badge";
 import { TensorTable } from "./tensor-table";
 
@@ -144,6 +145,7 @@ export function ModelDetailView({ modelId, rerunJobId }: { modelId: string; reru
             </>
           )}
         </section>
+        <section className="card" aria-labelledby="tune-form-title"><h2 id="tune-form-title">Tune</h2><TuneGoalForm modelId={m.id} disabledReason={m.state === "ready" ? undefined : `Tuning can start once the model is ready (it is ${m.state}).`} /></section>
         <section className="card" aria-labelledby="model-jobs-title">
           <div className="card__header">
             <h2 id="model-jobs-title">Jobs of this model</h2>

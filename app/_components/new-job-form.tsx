@@ -7,6 +7,7 @@ import { parsePipelineJson } from "../../contracts/pipeline";
 import { getUserMessage } from "../_lib/errors";
 import { buildPipelineValue, draftFromStep, listPassForms, validateDrafts, type TFieldErrors, type TStepDraft } from "../_lib/pipeline-fields";
 import { useTRPC } from "../_lib/trpc";
+import { DatasetPicker } from "./dataset-picker";
 import { ErrorAlert } from "./error-alert";
 import { Loading } from "./loading";
 import { PipelineBuilder } from "./pipeline-builder";
@@ -42,6 +43,8 @@ export function NewJobForm({ modelId, disabledReason, initialPipeline }: { model
   const [pipelineError, setPipelineError] = useState<string | null>(null);
   const [webhookUrl, setWebhookUrl] = useState("");
   const [webhookError, setWebhookError] = useState<string | null>(null);
+  const [calibrationDatasetId, setCalibrationDatasetId] = useState("");
+  const [evaluationDatasetId, setEvaluationDatasetId] = useState("");
 
   const createJob = useMutation(
     trpc.jobs.create.mutationOptions({
@@ -87,7 +90,11 @@ export function NewJobForm({ modelId, disabledReason, initialPipeline }: { model
     setWebhookError(null);
     const webhook = readWebhook();
     if (webhook === null) return;
-    const extra = webhook ? { webhook } : {};
+    const extra = {
+      ...(webhook ? { webhook } : {}),
+      ...(calibrationDatasetId ? { calibrationDatasetId } : {}),
+      ...(evaluationDatasetId ? { evaluationDatasetId } : {}),
+    };
     if (mode === "preset") {
       createJob.mutate({ modelId, preset: selectedName, ...extra });
       return;
@@ -185,6 +192,12 @@ export function NewJobForm({ modelId, disabledReason, initialPipeline }: { model
           {pipelineError}
         </div>
       ) : null}
+
+      <fieldset className="field">
+        <legend>Data</legend>
+        <DatasetPicker role="calibration" value={calibrationDatasetId} onChange={setCalibrationDatasetId} disabled={createJob.isPending} />
+        <DatasetPicker role="evaluation" value={evaluationDatasetId} onChange={setEvaluationDatasetId} disabled={createJob.isPending} />
+      </fieldset>
 
       <div className="field">
         <label htmlFor={ids.webhook}>Webhook URL (optional)</label>

@@ -4,13 +4,14 @@ import { useQueryClient } from "@tanstack/react-query";
 import Link from "next/link";
 import { useCallback, useEffect, useId, useRef, useState, type DragEvent } from "react";
 import { formatBytes, formatDurationSeconds, formatRate } from "../_lib/format";
+import { addPendingUploadPart, findPendingUpload, forgetPendingUpload, rememberPendingUpload, type TPendingUpload } from "../_lib/pending-uploads";
 import { uploadModelFile, UploadError, type TUploadApi, type TUploadProgress } from "../_lib/upload-model";
 import { useTRPC, useTRPCClient } from "../_lib/trpc";
 import { getUserMessage } from "../_lib/errors";
 import { ErrorAlert } from "./error-alert";
 import { ProgressBar } from "./progress-bar";
 
-type TUploadStatus = "uploading" | "validating" | "ready" | "failed" | "canceled";
+type TUploadStatus = "interrupted" | "uploading" | "validating" | "ready" | "failed" | "canceled";
 
 type TUploadItem = {
   key: string;
@@ -21,6 +22,10 @@ type TUploadItem = {
   modelId?: string;
   error?: string;
   controller: AbortController;
+  /** The dropped file, kept while it waits for "Resume" / "Start over". */
+  file?: File;
+  /** The interrupted upload this file matches (same name, size and lastModified). */
+  pending?: TPendingUpload;
 };
 
 /**
@@ -48,26 +53,48 @@ export function UploadPanel() {
     },
     signUploadParts: async (input) => (await client.models.signUploadParts.mutate(input)).parts,
     completeUpload: (input) => client.models.completeUpload.mutate(input),
+    listUploadParts: (input) => client.models.listUploadParts.query(input),
   };
 
-  const startUpload = (file: File) => {
-    const key = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+  /**
+   * Uploads a file; with `resume` continues that interrupted upload (only missing parts are sent). The upload is
+   * remembered in localStorage until it succeeds, so a reload or a lost network can be resumed.
+   */
+  const startUpload = (file: File, resume?: TPendingUpload, existingKey?: string) => {
+    const key = existingKey ?? `${Date.now()}-${Math.random().toString(36).slice(2)}`;
     const controller = new AbortController();
-    setItems((prev) => [{ key, fileName: file.name, sizeBytes: file.size, status: "uploading", controller }, ...prev]);
+    const fresh: TUploadItem = { key, fileName: file.name, sizeBytes: file.size, status: "uploading", controller, modelId: resume?.modelId };
+    setItems((prev) => (existingKey ? prev.map((it) => (it.key === key ? fresh : it)) : [fresh, ...prev]));
     const refreshModels = () => void queryClient.invalidateQueries(trpc.models.list.pathFilter());
+    let uploadId = resume?.modelId;
     uploadModelFile(file, {
       api,
       signal: controller.signal,
+      resume: resume ? { modelId: resume.modelId, knownParts: resume.parts } : undefined,
+      onPart: (part) => {
+        if (uploadId) addPendingUploadPart(uploadId, part);
+      },
       onCreated: (modelId) => {
+        uploadId = modelId;
+        if (!resume) {
+          rememberPendingUpload({ modelId, fileName: file.name, sizeBytes: file.size, lastModified: file.lastModified, parts: [], startedAtMs: Date.now() });
+        }
         updateItem(key, { modelId });
         refreshModels();
       },
       onProgress: (progress) =>
         updateItem(key, { progress, status: progress.phase === "validating" || progress.phase === "done" ? "validating" : "uploading" }),
     })
-      .then(() => updateItem(key, { status: "ready" }))
+      .then(() => {
+        if (uploadId) forgetPendingUpload(uploadId);
+        updateItem(key, { status: "ready" });
+      })
       .catch((err: unknown) => {
         const canceled = controller.signal.aborted;
+        // Kept for a later resume, unless the server says this upload is over (validated and failed, or finished).
+        if (uploadId && /not accepting uploads|failed validation|not a valid|is not an ONNX/i.test(err instanceof Error ? err.message : "")) {
+          forgetPendingUpload(uploadId);
+        }
         updateItem(key, {
           status: canceled ? "canceled" : "failed",
           error: err instanceof UploadError ? err.message : getUserMessage(err),
@@ -78,7 +105,18 @@ export function UploadPanel() {
 
   const onFiles = (files: FileList | null) => {
     if (!files) return;
-    for (const file of Array.from(files)) startUpload(file);
+    for (const file of Array.from(files)) {
+      const pending = findPendingUpload(file);
+      if (!pending) {
+        startUpload(file);
+        continue;
+      }
+      const key = `${Date.now()}-${Math.random().toString(36).slice(2)}`;
+      setItems((prev) => [
+        { key, fileName: file.name, sizeBytes: file.size, status: "interrupted", controller: new AbortController(), file, pending, modelId: pending.modelId },
+        ...prev,
+      ]);
+    }
   };
 
   // Leaving the page must not leave XHRs running for a page nobody sees.
@@ -136,13 +174,36 @@ export function UploadPanel() {
         </label>
       </div>
       {items.map((item) => (
-        <UploadItemView key={item.key} item={item} onCancel={() => item.controller.abort()} onDismiss={() => setItems((prev) => prev.filter((it) => it.key !== item.key))} />
+        <UploadItemView
+          key={item.key}
+          item={item}
+          onCancel={() => item.controller.abort()}
+          onDismiss={() => setItems((prev) => prev.filter((it) => it.key !== item.key))}
+          onResume={() => item.file && item.pending && startUpload(item.file, item.pending, item.key)}
+          onStartOver={() => {
+            if (!item.file) return;
+            if (item.pending) forgetPendingUpload(item.pending.modelId);
+            startUpload(item.file, undefined, item.key);
+          }}
+        />
       ))}
     </section>
   );
 }
 
-function UploadItemView({ item, onCancel, onDismiss }: { item: TUploadItem; onCancel: () => void; onDismiss: () => void }) {
+function UploadItemView({
+  item,
+  onCancel,
+  onDismiss,
+  onResume,
+  onStartOver,
+}: {
+  item: TUploadItem;
+  onCancel: () => void;
+  onDismiss: () => void;
+  onResume: () => void;
+  onStartOver: () => void;
+}) {
   const p = item.progress;
   const fraction = p && p.totalBytes > 0 ? p.sentBytes / p.totalBytes : 0;
   const etaSeconds = p && p.bytesPerSecond > 0 ? (p.totalBytes - p.sentBytes) / p.bytesPerSecond : undefined;
@@ -153,7 +214,16 @@ function UploadItemView({ item, onCancel, onDismiss }: { item: TUploadItem; onCa
         <strong className="mono">{item.fileName}</strong>
         <span className="actions">
           <span className="muted small">{formatBytes(item.sizeBytes)}</span>
-          {item.status === "uploading" ? (
+          {item.status === "interrupted" ? (
+            <>
+              <button type="button" className="button" onClick={onResume} data-testid="upload-resume">
+                Resume
+              </button>
+              <button type="button" className="button button--ghost" onClick={onStartOver}>
+                Start over
+              </button>
+            </>
+          ) : item.status === "uploading" ? (
             <button type="button" className="button button--ghost" onClick={onCancel}>
               Cancel
             </button>
@@ -179,6 +249,12 @@ function UploadItemView({ item, onCancel, onDismiss }: { item: TUploadItem; onCa
               : undefined
           }
         />
+      ) : null}
+      {item.status === "interrupted" && item.pending ? (
+        <div className="alert alert--info" role="status" data-testid="upload-interrupted">
+          An upload of this file was interrupted ({item.pending.parts.length} part{item.pending.parts.length === 1 ? "" : "s"} already stored). Resume
+          sends only the missing parts.
+        </div>
       ) : null}
       {item.status === "ready" ? (
         <div className="alert alert--success" role="status">

@@ -147,4 +147,77 @@ describe("uploadModelFile", () => {
     expect(puts).toBe(0);
     expect(storage.completed).toBeUndefined();
   });
+
+  it("resume: parts remembered from the interrupted attempt are not sent again, progress starts at them", async () => {
+    const file = createFile(4500);
+    const storage = createFakeStorage({ partBytes: 1000, failPuts: new Map([[4, 99]]) });
+    const remembered: Array<{ partNumber: number; etag: string }> = [];
+    let modelId = "";
+    const first = await uploadModelFile(file, {
+      api: storage.api,
+      putPart: storage.putPart,
+      concurrency: 1,
+      maxRetries: 0,
+      onCreated: (id) => (modelId = id),
+      onPart: (part) => remembered.push(part),
+    }).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(UploadError);
+    expect(remembered.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+
+    // The "reload": storage cannot list parts (like s3rver), so the page's remembered ETags are used.
+    const puts: number[] = [];
+    const api: TUploadApi = {
+      ...storage.api,
+      createUpload: async () => {
+        throw new Error("a resume must not create a new upload");
+      },
+      listUploadParts: async () => ({ sizeBytes: 4500, partBytes: 1000, partCount: 5, listed: false, parts: [] }),
+    };
+    const progress: TUploadProgress[] = [];
+    const result = await uploadModelFile(file, {
+      api,
+      putPart: (url, body, onProgress, signal) => {
+        puts.push(Number(/part\/(\d+)/.exec(url)![1]));
+        return storage.putPart(url, body, onProgress, signal);
+      },
+      resume: { modelId, knownParts: remembered },
+      maxRetries: 0,
+      onProgress: (p) => progress.push(p),
+    }).catch((e: unknown) => e);
+    // Part 4 still fails in this fake storage; parts 1-3 were not sent again and progress started at them.
+    expect(result).toBeInstanceOf(UploadError);
+    expect(puts.sort()).toEqual([4, 5]);
+    expect(progress.find((p) => p.phase === "uploading")!.sentBytes).toBe(3000);
+  });
+
+  it("resume with listed parts sends only the missing ones and completes with every ETag", async () => {
+    const file = createFile(2500);
+    const storage = createFakeStorage({ partBytes: 1000 });
+    await storage.api.createUpload({ name: "model.onnx", sizeBytes: 2500 });
+    // Part 2 is already in storage (from an earlier tab).
+    await storage.putPart("https://s3.test/part/2?sig=0", file.slice(1000, 2000), () => {}, new AbortController().signal);
+    const puts: number[] = [];
+    const api: TUploadApi = {
+      ...storage.api,
+      listUploadParts: async () => ({ sizeBytes: 2500, partBytes: 1000, partCount: 3, listed: true, parts: [{ partNumber: 2, etag: '"etag-2"' }] }),
+    };
+    await uploadModelFile(file, {
+      api,
+      putPart: (url, body, onProgress, signal) => {
+        puts.push(Number(/part\/(\d+)/.exec(url)![1]));
+        return storage.putPart(url, body, onProgress, signal);
+      },
+      resume: { modelId: "m1" },
+    });
+    expect(puts.sort()).toEqual([1, 3]);
+    expect(storage.completed!.map((p) => p.partNumber)).toEqual([1, 2, 3]);
+    expect(Buffer.from(storage.assembled()).equals(Buffer.from(await file.arrayBuffer()))).toBe(true);
+  });
+
+  it("resume refuses a file of a different size", async () => {
+    const storage = createFakeStorage({ partBytes: 1000 });
+    const api: TUploadApi = { ...storage.api, listUploadParts: async () => ({ sizeBytes: 999, partBytes: 1000, partCount: 1, listed: true, parts: [] }) };
+    const err = await uploadModelFile(createFile(2000), { api, putPart: storage.putPart, resume: { modelId: "m1" } }).catch((e: unknown) => e);
+    expect((err as UploadError).message).toBe("this file is 2000 bytes but the interrupted upload was 999 bytes: start a new upload");
+  });
 });

@@ -10,7 +10,18 @@ export type TUploadApi = {
   createUpload: (input: { name: string; sizeBytes: number }) => Promise<{ modelId: string; partBytes: number; partCount: number }>;
   signUploadParts: (input: { modelId: string; partNumbers: number[] }) => Promise<ReadonlyArray<{ partNumber: number; url: string }>>;
   completeUpload: (input: { modelId: string; parts: Array<{ partNumber: number; etag: string }> }) => Promise<unknown>;
+  /** Parts storage already holds for an interrupted upload (models.listUploadParts); needed for `resume`. */
+  listUploadParts?: (input: { modelId: string }) => Promise<{
+    sizeBytes: number;
+    partBytes: number;
+    partCount: number;
+    listed: boolean;
+    parts: ReadonlyArray<{ partNumber: number; etag: string }>;
+  }>;
 };
+
+/** A part storage accepted, as remembered for a resume. */
+export type TUploadedPart = { partNumber: number; etag: string };
 
 /** PUTs one part and resolves with the ETag storage returned. `onProgress` gets bytes sent so far for this part. */
 export type TPutPart = (url: string, body: Blob, onProgress: (loadedBytes: number) => void, signal: AbortSignal) => Promise<string>;
@@ -41,6 +52,13 @@ export type TUploadOptions = {
   signal?: AbortSignal;
   /** Called once createUpload returned, so the UI can link the model while bytes are still moving. */
   onCreated?: (modelId: string) => void;
+  /**
+   * Continue an interrupted upload of the same file instead of creating a new one: parts storage lists (or, when
+   * it cannot list parts, the `knownParts` the page remembered) are not sent again.
+   */
+  resume?: { modelId: string; knownParts?: readonly TUploadedPart[] };
+  /** Called after each part is stored, so the page can remember it for a resume after a reload. */
+  onPart?: (part: TUploadedPart) => void;
 };
 
 /** A failure the page can show as-is. */
@@ -90,7 +108,29 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
   };
 
   emit();
-  const created = await opts.api.createUpload({ name: file.name, sizeBytes: totalBytes });
+  const results: Array<{ partNumber: number; etag: string }> = [];
+  let created: { modelId: string; partBytes: number; partCount: number };
+  if (opts.resume) {
+    if (!opts.api.listUploadParts) throw new UploadError("this uploader cannot resume uploads");
+    let stored;
+    try {
+      stored = await opts.api.listUploadParts({ modelId: opts.resume.modelId });
+    } catch (err) {
+      throw new UploadError(errorMessage(err), { modelId: opts.resume.modelId, cause: err });
+    }
+    if (stored.sizeBytes !== totalBytes) {
+      throw new UploadError(`this file is ${totalBytes} bytes but the interrupted upload was ${stored.sizeBytes} bytes: start a new upload`, { modelId: opts.resume.modelId });
+    }
+    created = { modelId: opts.resume.modelId, partBytes: stored.partBytes, partCount: stored.partCount };
+    const done = stored.listed ? stored.parts : (opts.resume.knownParts ?? []);
+    for (const p of done) {
+      if (p.partNumber < 1 || p.partNumber > stored.partCount || results.some((r) => r.partNumber === p.partNumber)) continue;
+      results.push({ partNumber: p.partNumber, etag: p.etag });
+      loadedByPart.set(p.partNumber, Math.min(stored.partBytes, totalBytes - (p.partNumber - 1) * stored.partBytes));
+    }
+  } else {
+    created = await opts.api.createUpload({ name: file.name, sizeBytes: totalBytes });
+  }
   const { modelId, partBytes, partCount } = created;
   opts.onCreated?.(modelId);
   throwIfAborted(signal, modelId);
@@ -149,6 +189,7 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
         }, signal);
         loadedByPart.set(partNumber, body.size);
         emit();
+        opts.onPart?.({ partNumber, etag });
         return { partNumber, etag };
       } catch (err) {
         if (signal.aborted) throw new UploadError("upload canceled", { modelId, cause: err });
@@ -162,12 +203,13 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
     );
   };
 
-  const results: Array<{ partNumber: number; etag: string }> = [];
-  let nextPart = 1;
+  const missing: number[] = [];
+  for (let n = 1; n <= partCount; n++) if (!results.some((r) => r.partNumber === n)) missing.push(n);
+  let nextIndex = 0;
   let failure: unknown;
   const runWorker = async () => {
-    while (failure === undefined && nextPart <= partCount) {
-      const partNumber = nextPart++;
+    while (failure === undefined && nextIndex < missing.length) {
+      const partNumber = missing[nextIndex++]!;
       try {
         results.push(await uploadPart(partNumber));
       } catch (err) {
@@ -175,7 +217,7 @@ export async function uploadModelFile(file: Blob & { name: string }, opts: TUplo
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(concurrency, partCount) }, runWorker));
+  await Promise.all(Array.from({ length: Math.min(concurrency, missing.length) }, runWorker));
   if (failure !== undefined) throw failure;
 
   throwIfAborted(signal, modelId);

@@ -4,6 +4,7 @@ import { describeUnsuccessfulJob, followJob, formatJobSucceeded } from "../job-v
 import { printJson } from "../output";
 import { resolvePipelineOption } from "../pipeline-option";
 import { connectToServer } from "../session";
+import { resolveDatasetOption } from "./dataset-option";
 import { parseWebhookEventsOption, WEBHOOK_EVENTS_HELP } from "./webhooks-events-option";
 
 /** `condense jobs create`: queues a job for a ready model; with --wait follows it to the end. */
@@ -23,6 +24,8 @@ export const command = defineCommand({
     wait: { type: "boolean", description: "Follow the job until it finishes" },
     "idempotency-key": { type: "string", valueName: "KEY", description: "Retry-safe creation: the same KEY returns the same job (1-255 printable ASCII)" },
     webhook: { type: "string", valueName: "URL", description: "Send this job's events to URL (per-job webhook)" },
+    calib: { type: "string", valueName: "DATASET_ID|FILE", description: "Calibration data: a dataset id, or a file to upload first (.npy/.npz/.pb/.zip/.tar)" },
+    eval: { type: "string", valueName: "DATASET_ID|FILE", description: "Evaluation data for fidelity/accuracy: a dataset id or a file to upload first" },
     "webhook-events": { type: "string", valueName: "EVENTS", description: `With --webhook, send these ${WEBHOOK_EVENTS_HELP}` },
     ...JSON_OPTION,
     ...URL_OPTION,
@@ -31,6 +34,7 @@ export const command = defineCommand({
     "condense jobs create --model MODEL_ID --preset analyze --wait",
     `condense jobs create --model MODEL_ID --pipeline '{"steps":[{"pass":"analyze","options":{"latencyRuns":50}}]}'`,
     "condense jobs create --model MODEL_ID --pipeline @pipeline.json",
+    "condense jobs create --model MODEL_ID --preset int8-static --calib calib.npz --eval DATASET_ID --wait",
     'condense jobs create --model MODEL_ID --preset analyze --idempotency-key "ci-$GITHUB_RUN_ID"',
     "condense jobs create --model MODEL_ID --preset analyze --webhook https://ci.example.com/hook --webhook-events job.succeeded,job.failed",
   ],
@@ -46,10 +50,16 @@ export const command = defineCommand({
     }
     const { client } = await connectToServer(io, options.url);
     const webhook = options.webhook ? { webhook: { url: options.webhook, events: webhookEvents } } : {};
+    const calibrationDatasetId = await resolveDatasetOption(client, io, options.calib, "calibration");
+    const evaluationDatasetId = await resolveDatasetOption(client, io, options.eval, "evaluation");
+    const data = {
+      ...(calibrationDatasetId ? { calibrationDatasetId } : {}),
+      ...(evaluationDatasetId ? { evaluationDatasetId } : {}),
+    };
     const created = await client.createJob(
       choice.kind === "preset"
-        ? { modelId: options.model, preset: choice.preset, ...webhook }
-        : { modelId: options.model, pipeline: choice.pipeline, ...webhook },
+        ? { modelId: options.model, preset: choice.preset, ...webhook, ...data }
+        : { modelId: options.model, pipeline: choice.pipeline, ...webhook, ...data },
       { idempotencyKey },
     );
     if (!options.wait) {

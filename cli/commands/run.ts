@@ -26,6 +26,7 @@ const OPTIONS = {
   },
   calib: { type: "string", valueName: "PATH", description: "Calibration data: .npy, .npz, .pb, a folder of them or model-zoo test_data_set_N folders" },
   eval: { type: "string", valueName: "PATH", description: "Evaluation data (same formats; labels.npy / a 'labels' array enables accuracy)" },
+  student: { type: "string", valueName: "STUDENT.onnx", description: "For distill steps: train this model (same inputs/outputs) instead of the previous steps' output" },
   output: { type: "string", short: "o", valueName: "OUT.onnx", description: "Where to write the compressed model" },
   report: { type: "string", valueName: "FILE", description: "Where to write report.json (default: OUT.report.json)" },
   dim: { type: "string", valueName: "NAME=N[,NAME=N]", description: "Sizes of symbolic input dims for generated inputs (default: batch 1, image H/W 64)" },
@@ -199,6 +200,7 @@ export async function runCommand(args: string[]): Promise<number> {
   const signature = summarizeModel(decodeModel(modelBytes));
   const calibration = await openData(opts.calib, cwd, signature, batchSize);
   const evaluation = await openData(opts.eval, cwd, signature, batchSize);
+  const studentModel = opts.student ? await readStudentModel(opts.student, cwd) : undefined;
 
   const controller = new AbortController();
   const onSigint = () => controller.abort();
@@ -212,6 +214,7 @@ export async function runCommand(args: string[]): Promise<number> {
       pipeline,
       calibration,
       evaluation,
+      ...(studentModel ? { studentModel } : {}),
       sensitivityMaxLayers,
       generatedDimSizes,
       signal: controller.signal,
@@ -236,4 +239,15 @@ export async function runCommand(args: string[]): Promise<number> {
     process.stdout.write(formatSummary(result.report, written));
   }
   return 0;
+}
+
+/** The --student file; a path that cannot be read is a CLI error, not a stack trace. */
+async function readStudentModel(file: string, cwd: string): Promise<{ bytes: Uint8Array; name: string }> {
+  const studentPath = path.resolve(cwd, file);
+  try {
+    return { bytes: new Uint8Array(await readFile(studentPath)), name: path.basename(studentPath) };
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new CliError(`cannot read the student model ${file}: ${code === "ENOENT" ? "no such file" : (err as Error).message}`);
+  }
 }

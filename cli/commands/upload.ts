@@ -16,10 +16,11 @@ export const command = defineCommand({
   positionals: [{ name: "FILE" }],
   options: {
     name: { type: "string", valueName: "NAME", description: "Model name (default: the file name)" },
+    resume: { type: "string", valueName: "MODEL_ID", description: "Resume an interrupted upload of this file: only parts storage lacks are sent" },
     ...JSON_OPTION,
     ...URL_OPTION,
   },
-  examples: ["condense upload ./silero_vad.onnx --name vad-v5"],
+  examples: ["condense upload ./silero_vad.onnx --name vad-v5", "condense upload ./big.onnx --resume MODEL_ID"],
   async run({ positionals, options, io }) {
     const file = path.resolve(io.cwd, positionals[0]);
     let sizeBytes: number;
@@ -42,6 +43,11 @@ export const command = defineCommand({
       model = await client.uploadModel(file, {
         name: options.name,
         signal: io.signal,
+        resume: options.resume ? { modelId: options.resume } : undefined,
+        // Printed once the upload exists, so an interrupted upload can be resumed with --resume.
+        onStart: (upload) => {
+          if (!options.resume) io.stderr.write(`upload ${upload.id} started (${upload.partCount} parts); if interrupted: condense upload ${positionals[0]} --resume ${upload.id}\n`);
+        },
         onProgress: ({ sentBytes, totalBytes }) => {
           bar.update(sentBytes);
           if (sentBytes >= totalBytes && !validating) {

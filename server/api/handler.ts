@@ -3,7 +3,7 @@ import { isAppError } from "../../contracts/app-error";
 import { getConfig } from "../config";
 import { getPrisma } from "../db/prisma";
 import { createLogger } from "../logger";
-import { enqueueJob } from "../queue/job-queue";
+import { enqueueJob, enqueueTuneJob } from "../queue/job-queue";
 import { recordHttpRequest } from "../metrics/web-metrics";
 import { getObjectStore } from "../storage/object-store";
 import { appRouter } from "./root";
@@ -16,7 +16,7 @@ const logger = createLogger("api");
 
 /** The process-wide dependencies from the environment (DATABASE_URL, S3_*, pg-boss). */
 export function getDefaultApiDeps(): TApiDeps {
-  return { prisma: getPrisma(), store: getObjectStore(), config: getConfig(), enqueueJob };
+  return { prisma: getPrisma(), store: getObjectStore(), config: getConfig(), enqueueJob, enqueueTuneJob };
 }
 
 /**

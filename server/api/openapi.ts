@@ -50,6 +50,16 @@ const SUMMARIES: Readonly<Record<string, string>> = {
   "webhooks.deliveries": "Delivery log with every attempt",
   "webhooks.redeliver": "Send a message again (same webhook-id)",
   "webhooks.signingSecret": "The workspace secret that signs per-job webhooks",
+  "models.listUploadParts": "Parts already stored for an interrupted upload (to resume it)",
+  "datasets.createUpload": "Start a calibration/evaluation data upload (.npy, .npz, .pb or a .zip/.tar bundle)",
+  "datasets.signUploadParts": "Presigned URLs for more dataset upload parts",
+  "datasets.completeUpload": "Finish a dataset upload and validate its tensors",
+  "datasets.list": "Datasets of the workspace (cursor pagination)",
+  "datasets.get": "One dataset with its tensor summary",
+  "datasets.delete": "Delete a dataset that no queued or running job uses",
+  "jobs.logs": "A job's log lines after a given id (follow it by polling)",
+  "tune.create": "Queue a goal-driven tune job (trials are child jobs)",
+  "tune.get": "A tune job with its trials and its tune report (live while running)",
 };
 
 type TJsonSchema = Record<string, unknown>;

@@ -5,6 +5,7 @@
  * Ignores SIGINT (Ctrl-C reaches the whole process group; the parent stops us last, with SIGTERM).
  */
 import S3rver from "s3rver";
+import { installListPartsShim } from "./s3rver-list-parts";
 
 const port = Number(process.env.S3RVER_PORT ?? "0");
 const directory = process.env.S3RVER_DIR ?? ".data/s3";
@@ -18,6 +19,8 @@ const server = new S3rver({
   silent: true,
   configureBuckets: [{ name: bucket, configs: [corsXml] }],
 });
+// Resumable uploads list the parts already stored; s3rver has no ListParts of its own.
+installListPartsShim(server as unknown as Parameters<typeof installListPartsShim>[0]);
 try {
   const address = (await server.run()) as { port: number };
   process.stdout.write(JSON.stringify({ ready: true, port: address.port }) + "\n");

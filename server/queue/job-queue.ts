@@ -13,6 +13,17 @@ import { createLogger, type Logger } from "../logger";
 /** The pg-boss queue every compression job goes through. */
 export const JOB_QUEUE_NAME = "condense-jobs";
 
+/**
+ * The queue of tune coordinators (issue 10). A tune job waits for its trials, so it must never sit in a slot of
+ * JOB_QUEUE_NAME that its own trials need: every worker runs a separate, small consumer of this queue.
+ */
+export const TUNE_QUEUE_NAME = "condense-tune";
+
+/** Which queue a Job row's deliveries go to, by Job.kind. */
+export function queueNameForKind(kind: string | null | undefined): string {
+  return kind === "tune" ? TUNE_QUEUE_NAME : JOB_QUEUE_NAME;
+}
+
 /** pg-boss's schema in the platform database. */
 export const JOB_QUEUE_SCHEMA = "pgboss";
 
@@ -26,8 +37,11 @@ export type TJobQueue = {
   boss: PgBoss;
   /** The pool pg-boss runs on; also used for transactions that must change a Job row and enqueue together. */
   pool: pg.Pool;
-  /** Sends a delivery for the job; with `db`, inside that connection's open transaction. */
-  enqueue: (jobId: string, opts?: { db?: TSqlExecutor }) => Promise<void>;
+  /**
+   * Sends a delivery for the job; with `db`, inside that connection's open transaction. `queueName` defaults to
+   * JOB_QUEUE_NAME (use queueNameForKind for a row of any kind).
+   */
+  enqueue: (jobId: string, opts?: { db?: TSqlExecutor; queueName?: string }) => Promise<void>;
   /** Runs `fn` in one transaction on one pooled connection (BEGIN/COMMIT, ROLLBACK on throw). */
   withTransaction: <T>(fn: (client: pg.PoolClient, db: TSqlExecutor) => Promise<T>) => Promise<T>;
   /** Stops pg-boss (its workers must be gone already) and closes the pool. */
@@ -97,14 +111,23 @@ export async function createJobQueue(databaseUrl: string, opts: TCreateJobQueueO
       retryBackoff: true,
       expireInSeconds: DELIVERY_EXPIRE_SECONDS,
     });
+    // Same delivery rules for coordinators: the Job row and its lease decide, the queue only wakes a worker.
+    await boss.createQueue(TUNE_QUEUE_NAME, {
+      name: TUNE_QUEUE_NAME,
+      policy: "standard",
+      retryLimit: 5,
+      retryDelay: 5,
+      retryBackoff: true,
+      expireInSeconds: DELIVERY_EXPIRE_SECONDS,
+    });
   } catch (err) {
     await pool.end().catch(() => undefined);
     throw err;
   }
 
-  const enqueue = async (jobId: string, sendOpts: { db?: TSqlExecutor } = {}): Promise<void> => {
+  const enqueue = async (jobId: string, sendOpts: { db?: TSqlExecutor; queueName?: string } = {}): Promise<void> => {
     const message: TJobQueueMessage = { jobId };
-    await boss.send(JOB_QUEUE_NAME, message, sendOpts.db ? { db: sendOpts.db } : {});
+    await boss.send(sendOpts.queueName ?? JOB_QUEUE_NAME, message, sendOpts.db ? { db: sendOpts.db } : {});
   };
 
   const withTransaction = async <T>(fn: (client: pg.PoolClient, db: TSqlExecutor) => Promise<T>): Promise<T> => {
@@ -159,13 +182,23 @@ export function getJobQueue(): Promise<TJobQueue> {
 }
 
 /**
- * Hands a queued Job row to the workers. Call it after the row (state "queued") is committed.
+ * Hands a queued Job row to the workers. Call it after the row (state "queued") is committed. Tune jobs may be
+ * sent here too: the worker that receives one forwards it to TUNE_QUEUE_NAME (worker/jobs/start-worker.ts).
  * If this throws (queue database down), the row is still safe: every worker's reaper re-enqueues
  * queued jobs that have no pending delivery after WORKER_LEASE_SECONDS.
  */
 export async function enqueueJob(jobId: string): Promise<void> {
   const queue = await getJobQueue();
   await queue.enqueue(jobId);
+}
+
+/**
+ * Hands a queued tune Job row straight to the coordinator queue (issue 10), skipping the forward through
+ * JOB_QUEUE_NAME (which waits for a free compression slot). Same recovery as enqueueJob if it throws.
+ */
+export async function enqueueTuneJob(jobId: string): Promise<void> {
+  const queue = await getJobQueue();
+  await queue.enqueue(jobId, { queueName: TUNE_QUEUE_NAME });
 }
 
 /** Stops the process-wide queue if it was started (graceful shutdown of the web process). */

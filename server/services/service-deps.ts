@@ -12,6 +12,8 @@ export type TServiceDeps = {
   config: TConfig;
   /** Puts a just-inserted queued Job row on the work queue (server/queue/job-queue.ts in production). */
   enqueueJob: (jobId: string) => Promise<void>;
+  /** Puts a queued tune Job row on the coordinators' queue; without it tune jobs are forwarded by the first worker. */
+  enqueueTuneJob?: (jobId: string) => Promise<void>;
 };
 
 /** The authenticated caller as services see it: every query filters by `workspaceId`. */

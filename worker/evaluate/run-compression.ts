@@ -20,6 +20,8 @@ export type TRunCompressionInput = {
   calibration?: TDataSource;
   /** Evaluation data for fidelity/accuracy; generated inputs when absent. */
   evaluation?: TDataSource;
+  /** A student model for `distill` steps, trained instead of the output of the steps before it. */
+  studentModel?: { bytes: Uint8Array; name: string };
   /** Sizes for symbolic dims of generated inputs, by dim name (e.g. { "height": 48 }). */
   generatedDimSizes?: Record<string, number>;
   /** Cap on layers in the sensitivity table; 0 disables it (default DEFAULT_SENSITIVITY_MAX_LAYERS). */

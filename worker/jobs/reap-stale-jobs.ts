@@ -1,4 +1,4 @@
-import { JOB_QUEUE_NAME, JOB_QUEUE_SCHEMA, type TJobQueue } from "../../server/queue/job-queue";
+import { JOB_QUEUE_NAME, JOB_QUEUE_SCHEMA, queueNameForKind, TUNE_QUEUE_NAME, type TJobQueue } from "../../server/queue/job-queue";
 import { buildAttemptPrefix, deletePrefix, type TObjectStore } from "../../server/storage/object-store";
 import { recordJobEvent } from "../../server/webhooks/record-job-event";
 
@@ -34,7 +34,7 @@ export async function reapStaleJobs(
 ): Promise<TReapResult> {
   const limit = opts.batchSize ?? 100;
   const stale = await queue.withTransaction(async (client, db) => {
-    const res = await client.query<{ id: string; state: string; attempts: number; workspaceId: string }>(
+    const res = await client.query<{ id: string; state: string; attempts: number; workspaceId: string; kind: string }>(
       `WITH stale AS (
          SELECT id FROM "Job"
          WHERE state = 'running' AND "heartbeatAt" < ${UTC_NOW} - make_interval(secs => $1)
@@ -51,34 +51,53 @@ export async function reapStaleJobs(
          progress = CASE WHEN j.attempts >= $2 THEN j.progress ELSE 0 END,
          "workerId" = NULL, "heartbeatAt" = NULL, "updatedAt" = ${UTC_NOW}
        FROM stale WHERE j.id = stale.id
-       RETURNING j.id, j.state, j.attempts, j."workspaceId"`,
+       RETURNING j.id, j.state, j.attempts, j."workspaceId", j.kind`,
       [opts.leaseSeconds, opts.maxAttempts, limit],
     );
     for (const row of res.rows) {
-      if (row.state === "queued") await queue.enqueue(row.id, { db });
+      // issue 10: a tune coordinator goes back to the tune queue and resumes from its trials in the DB.
+      if (row.state === "queued") await queue.enqueue(row.id, { db, queueName: queueNameForKind(row.kind) });
       else await recordJobEvent(client, row.id, "job.failed"); // issue 7: same transaction as the state change
     }
     return res.rows;
   });
 
   const redelivered = await queue.withTransaction(async (client, db) => {
-    const res = await client.query<{ id: string }>(
+    const res = await client.query<{ id: string; kind: string }>(
       `WITH orphan AS (
          SELECT j.id FROM "Job" j
          WHERE j.state = 'queued' AND j."updatedAt" < ${UTC_NOW} - make_interval(secs => $1)
            AND NOT EXISTS (
              SELECT 1 FROM ${JOB_QUEUE_SCHEMA}.job q
-             WHERE q.name = $2 AND q.state IN ('created', 'retry') AND q.data->>'jobId' = j.id
+             WHERE q.name IN ($2, $4) AND q.state IN ('created', 'retry') AND q.data->>'jobId' = j.id
            )
          LIMIT $3
          FOR UPDATE OF j SKIP LOCKED
        )
        UPDATE "Job" j SET "updatedAt" = ${UTC_NOW} FROM orphan WHERE j.id = orphan.id
-       RETURNING j.id`,
-      [opts.leaseSeconds, JOB_QUEUE_NAME, limit],
+       RETURNING j.id, j.kind`,
+      [opts.leaseSeconds, JOB_QUEUE_NAME, limit, TUNE_QUEUE_NAME],
     );
-    for (const row of res.rows) await queue.enqueue(row.id, { db });
+    for (const row of res.rows) await queue.enqueue(row.id, { db, queueName: queueNameForKind(row.kind) });
     return res.rows.map((r) => r.id);
+  });
+
+  // issue 10: trials whose tune job was canceled or failed while no coordinator ran (it died, or it was canceled
+  // while queued) are canceled here; finished trials stay. Same transaction as their job.canceled events.
+  await queue.withTransaction(async (client) => {
+    const res = await client.query<{ id: string }>(
+      `WITH orphan AS (
+         SELECT t.id FROM "Job" t JOIN "Job" p ON p.id = t."parentJobId"
+         WHERE t.state IN ('queued', 'running') AND p.state IN ('canceled', 'failed')
+         LIMIT $1
+         FOR UPDATE OF t SKIP LOCKED
+       )
+       UPDATE "Job" t SET state = 'canceled', "finishedAt" = ${UTC_NOW}, "cancelRequestedAt" = ${UTC_NOW}, "updatedAt" = ${UTC_NOW}
+       FROM orphan WHERE t.id = orphan.id
+       RETURNING t.id`,
+      [limit],
+    );
+    for (const row of res.rows) await recordJobEvent(client, row.id, "job.canceled");
   });
 
   // The dead attempt may have uploaded some files before it died; they would never be published.

@@ -1,4 +1,9 @@
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
 import { AppError, isAppError, validatePipeline } from "../../contracts";
+import type { TPipelineSpec } from "../../contracts/pipeline";
+import type { TReport } from "../../contracts/report";
 import type { PrismaClient } from "../../generated/prisma/client";
 import type { Logger } from "../../server/logger";
 import {
@@ -9,7 +14,12 @@ import {
   putObject,
   type TObjectStore,
 } from "../../server/storage/object-store";
-import { runPipeline as runRealPipeline } from "../pipeline/run-pipeline";
+import { materializeDataset } from "../../server/services/datasets/dataset-files";
+import { openDataSource, type TDataSource } from "../data/data-source";
+import { decodeModel } from "../onnx/model-io";
+import { summarizeModel } from "../onnx/tensor-info";
+import { isAbortError, runPipeline as runRealPipeline } from "../pipeline/run-pipeline";
+import { createJobLogWriter, type TJobLogWriter } from "./job-log-writer";
 import { annotateJobReport } from "../metrics/annotate-job-report";
 import type { TClaimedJob, TUploadedArtifact } from "./job-lease";
 import type { TJobProgress } from "./progress-reporter";
@@ -56,6 +66,39 @@ const ABORT_GRACE_MS = 10_000;
  * Throws AppError for problems with the user's job, JobAbortedError (or the pipeline's abort error) when stopped.
  */
 export async function runCompressionJob(helpers: TJobHelpers, deps: TJobDeps): Promise<TJobOutput> {
+  // The job's log (JobLog rows, shown live on the job page): best effort, bounded, flushed in batches.
+  const log = createJobLogWriter(deps.prisma, { jobId: helpers.job.jobId, attempt: helpers.job.attempt }, {
+    onWriteError: (err) => helpers.logger.warn({ err, jobId: helpers.job.jobId }, "writing job log lines failed"),
+  });
+  log.info(`attempt ${helpers.job.attempt} started on worker ${helpers.job.workerId}`);
+  let lastStage = "";
+  const reportProgress = (p: TJobProgress) => {
+    if (p.stage !== lastStage) {
+      lastStage = p.stage;
+      log.info(`stage: ${p.stage}`);
+    }
+    helpers.reportProgress(p);
+  };
+  const workDir = await mkdtemp(path.join(os.tmpdir(), `condense-job-${helpers.job.jobId.slice(0, 16)}-`));
+  try {
+    const output = await runJobAttempt({ ...helpers, reportProgress }, deps, log, workDir);
+    log.info(`finished: ${output.artifacts.length} artifacts uploaded (${output.artifacts.map((a) => a.name).join(", ")})`);
+    return output;
+  } catch (err) {
+    if (err instanceof JobAbortedError || isAbortError(err) || helpers.signal.aborted) {
+      const reason = helpers.signal.reason instanceof JobAbortedError ? helpers.signal.reason.reason : "canceled";
+      log.warn(`stopped during ${lastStage || "start"}: ${reason}`);
+    } else {
+      log.error(`failed during ${lastStage || "start"}: ${describeJobFailure(err, lastStage || "the job").userError}`);
+    }
+    throw err;
+  } finally {
+    await log.close();
+    await rm(workDir, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+async function runJobAttempt(helpers: TJobHelpers, deps: TJobDeps, log: TJobLogWriter, workDir: string): Promise<TJobOutput> {
   const { job, signal, reportProgress, logger } = helpers;
   const runPipeline = deps.runPipeline ?? runRealPipeline;
 
@@ -71,6 +114,11 @@ export async function runCompressionJob(helpers: TJobHelpers, deps: TJobDeps): P
   const modelBytes = await getObjectBytes(deps.store, model.storageKey);
   throwIfAborted(signal);
   reportProgress({ stage: "downloading model", progress: DOWNLOAD_END });
+  log.info(`model ${model.name}: ${modelBytes.byteLength} bytes`);
+  const data = await openJobDatasets(deps, job, modelBytes, workDir, log, reportProgress);
+  throwIfAborted(signal);
+  const studentModel = await downloadStudentModel(deps, job, parsed.pipeline, log);
+  throwIfAborted(signal);
 
   const { artifacts, report } = await raceWithAbort(
     runPipeline({
@@ -80,12 +128,20 @@ export async function runCompressionJob(helpers: TJobHelpers, deps: TJobDeps): P
       signal,
       reportProgress: (p) =>
         reportProgress({ stage: p.stage, progress: DOWNLOAD_END + (PIPELINE_END - DOWNLOAD_END) * clamp01(p.progress) }),
-      logger: { info: (o, msg) => logger.info(o, msg) },
+      logger: {
+        info: (o, msg) => {
+          logger.info(o, msg);
+          if (msg) log.info(msg);
+        },
+      },
+      ...data,
+      ...(studentModel ? { studentModel } : {}),
     }),
     signal,
   );
   throwIfAborted(signal);
   annotateJobReport(report, artifacts); // provenance: provider, opsets, hardware; CUDA fallback warning (issue 9)
+  logReportHighlights(log, report);
 
   // report.json is part of every job's output; passes that already emit it keep theirs.
   const files = artifacts.some((a) => a.name === "report.json")
@@ -160,4 +216,82 @@ function raceWithAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
       },
     );
   });
+}
+
+/** A job's dataset rows as the worker needs them. */
+type TJobDatasetRow = { id: string; name: string; storageKey: string; state: string };
+
+/**
+ * Downloads the job's calibration/evaluation datasets (when it has any) next to the job and opens them against the
+ * model's real inputs. The data's description names the dataset, so report.inputs says which data was used.
+ */
+async function openJobDatasets(
+  deps: TJobDeps,
+  job: TClaimedJob,
+  modelBytes: Uint8Array,
+  workDir: string,
+  log: TJobLogWriter,
+  reportProgress: (p: TJobProgress) => void,
+): Promise<{ calibration?: TDataSource; evaluation?: TDataSource }> {
+  const select = { id: true, name: true, storageKey: true, state: true } as const;
+  const row = await deps.prisma.job.findFirst({
+    where: { id: job.jobId, workspaceId: job.workspaceId },
+    select: { calibrationDatasetId: true, evaluationDatasetId: true, calibrationDataset: { select }, evaluationDataset: { select } },
+  });
+  if (!row || (!row.calibrationDatasetId && !row.evaluationDatasetId)) return {};
+  reportProgress({ stage: "downloading data", progress: DOWNLOAD_END });
+  const signature = summarizeModel(decodeModel(modelBytes));
+  const open = async (role: "calibration" | "evaluation", id: string | null, dataset: TJobDatasetRow | null): Promise<TDataSource | undefined> => {
+    if (!id) return undefined;
+    if (!dataset || dataset.state !== "ready") {
+      throw new AppError("CONFLICT", { userMessage: `the job's ${role} dataset was deleted or is not ready: create the job again with another dataset` });
+    }
+    const { dataPath } = await materializeDataset(deps.store, dataset, path.join(workDir, role));
+    const source = await openDataSource(dataPath, { modelInputs: signature.inputs, modelOutputs: signature.outputs });
+    const described = { ...source, description: `dataset "${dataset.name}" (${dataset.id}): ${source.description}` };
+    log.info(`${role} data: ${described.description}`);
+    return described;
+  };
+  return {
+    calibration: await open("calibration", row.calibrationDatasetId, row.calibrationDataset),
+    evaluation: await open("evaluation", row.evaluationDatasetId, row.evaluationDataset),
+  };
+}
+
+/** One log line per pipeline step and per warning, so the log tells the story without opening report.json. */
+function logReportHighlights(log: TJobLogWriter, report: TReport): void {
+  if (report.inputs) log.info(`inputs: ${report.inputs.description}`);
+  for (const step of report.steps ?? []) {
+    const parts = [
+      step.sizeRatio !== undefined ? `size x${step.sizeRatio.toFixed(3)}` : undefined,
+      step.latencyRatioP50 !== undefined ? `latency x${step.latencyRatioP50.toFixed(3)}` : undefined,
+      step.cosine !== undefined ? `cosine ${step.cosine.toFixed(5)}` : undefined,
+    ].filter(Boolean);
+    log.info(`step ${step.index + 1} ${step.pass}: ${parts.length > 0 ? parts.join(", ") : "measured"} (${step.wallMs} ms)`);
+  }
+  if (report.fidelity) log.info(`fidelity: cosine ${report.fidelity.cosine.toFixed(5)}, SNR ${report.fidelity.snrDb.toFixed(1)} dB (worst output)`);
+  for (const w of report.warnings) log.warn(w);
+}
+
+/**
+ * The uploaded student of a `distill` step (`studentModelId`), read from the job's own workspace only: an id of
+ * another workspace reads as missing. jobs.create checks it too; this guards against a model deleted meanwhile.
+ */
+async function downloadStudentModel(
+  deps: TJobDeps,
+  job: TClaimedJob,
+  pipeline: TPipelineSpec,
+  log: TJobLogWriter,
+): Promise<{ bytes: Uint8Array; name: string } | undefined> {
+  const ids = [...new Set(pipeline.steps.flatMap((s) => (s.pass === "distill" && s.options.studentModelId ? [s.options.studentModelId] : [])))];
+  if (ids.length === 0) return undefined;
+  if (ids.length > 1) throw new AppError("BAD_INPUT", { userMessage: "all distill steps of a pipeline must use the same studentModelId" });
+  const student = await deps.prisma.model.findFirst({
+    where: { id: ids[0], workspaceId: job.workspaceId, state: "ready" },
+    select: { name: true, storageKey: true },
+  });
+  if (!student) throw new AppError("NOT_FOUND", { userMessage: `the student model ${ids[0]} of the distill step is not a ready model of this workspace` });
+  const bytes = await getObjectBytes(deps.store, student.storageKey);
+  log.info(`student model ${student.name}: ${bytes.byteLength} bytes`);
+  return { bytes, name: student.name };
 }

@@ -15,6 +15,9 @@ import { describeJobFailure, JobAbortedError, runCompressionJob, type TJobDeps }
 import { recordJobEvent } from "../../server/webhooks/record-job-event";
 import { startWebhookDispatcher, type TWebhookDispatcher } from "../../server/webhooks/start-webhook-dispatcher";
 import { recordJobFinished, recordReapResult, recordRunningJobs, recordWorkerHeartbeat } from "../metrics/worker-metrics";
+// Tune coordinators (issue 10): their own queue and consumer, so a tune job never takes a slot its trials need.
+import { TUNE_QUEUE_NAME } from "../../server/queue/job-queue";
+import { startTuneConsumer, type TTuneConsumer } from "../tune/start-tune-consumer";
 
 export type TStartWorkerOptions = {
   config: TConfig;
@@ -62,6 +65,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
   if (!config.DATABASE_URL) throw new Error("the worker needs DATABASE_URL");
   if (!config.S3_ENDPOINT) throw new Error("the worker needs S3_ENDPOINT");
   const concurrency = opts.concurrency ?? config.WORKER_CONCURRENCY;
+  const tuneConcurrency = config.WORKER_TUNE_CONCURRENCY;
   const workerId = `${opts.workerId ?? `${os.hostname()}-${process.pid}`}-${randomBytes(3).toString("hex")}`;
   const logger = (opts.logger ?? createLogger("worker", config.LOG_LEVEL)).child({ workerId });
   const heartbeatMs = config.WORKER_HEARTBEAT_SECONDS * 1000;
@@ -72,7 +76,8 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
   let queue: TJobQueue;
   try {
     // + 3 for the webhook dispatcher's outbox pass and deliveries (issue 7).
-    queue = await createJobQueue(config.DATABASE_URL, { maxConnections: concurrency + 6, logger });
+    // + tuneConcurrency for the tune consumer's polls and trial inserts (issue 10).
+    queue = await createJobQueue(config.DATABASE_URL, { maxConnections: concurrency + 6 + tuneConcurrency, logger });
   } catch (err) {
     await prisma.$disconnect().catch(() => undefined);
     throw err;
@@ -201,6 +206,13 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         await queue.enqueue(jobId);
         continue;
       }
+      // issue 10: jobs.create-style callers (and releaseJob) send every kind here; tune jobs belong to the
+      // coordinator queue. Forwarding costs one indexed read per delivery.
+      const kindRow = await prisma.job.findUnique({ where: { id: jobId }, select: { kind: true, state: true } });
+      if (kindRow?.kind === "tune") {
+        if (kindRow.state === "queued") await queue.enqueue(jobId, { queueName: TUNE_QUEUE_NAME });
+        continue;
+      }
       const handler = runJob(jobId);
       handlers.add(handler);
       try {
@@ -218,6 +230,18 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
       onDelivery,
     );
   }
+
+  // issue 10: tune coordinators, on their own queue with their own (small) concurrency.
+  const tuneConsumer: TTuneConsumer = await startTuneConsumer({
+    prisma,
+    queue,
+    store,
+    workerId,
+    logger,
+    concurrency: tuneConcurrency,
+    heartbeatMs,
+    pollingIntervalSeconds: opts.pollingIntervalSeconds ?? DEFAULT_POLLING_INTERVAL_SECONDS,
+  });
 
   let reaping: Promise<void> | undefined;
   const reap = (): Promise<void> => {
@@ -266,6 +290,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     stopPromise = (async () => {
       clearInterval(reaper);
       await queue.boss.offWork(JOB_QUEUE_NAME);
+      await tuneConsumer.stop(); // issue 10: coordinators resume on another worker
       await reaping;
       // A poll already in flight may still deliver one job; onDelivery hands it back (stopping is set).
       await sleep(300);

@@ -35,6 +35,8 @@ export type TPassContext<TOptions> = {
   fallbackCalibration: TDataSource;
   /** onnxruntime intra-op threads for passes that run inference (calibration). */
   intraOpThreads?: number;
+  /** A student model the caller resolved for `distill` (an uploaded model, the `studentModelId` option). */
+  student?: { model: TModelProto; name: string };
 };
 
 /** What a pass returns: a new model (transforms), and/or report sections and warnings. */

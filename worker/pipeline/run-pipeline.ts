@@ -64,6 +64,8 @@ export type TRunPipelineInput = {
   evaluation?: TDataSource;
   /** Sizes for symbolic dims of generated inputs, by dim name (e.g. { "height": 48 }). */
   generatedDimSizes?: Record<string, number>;
+  /** An uploaded student for `distill` steps (the worker resolves the `studentModelId` option; `condense run --student`). */
+  studentModel?: { bytes: Uint8Array; name: string };
   /** Cap on layers in the sensitivity table; 0 disables it (default DEFAULT_SENSITIVITY_MAX_LAYERS). */
   sensitivityMaxLayers?: number;
   /** Evaluation batches for the final fidelity (default 16). */
@@ -184,6 +186,7 @@ export async function runPipeline(input: TRunPipelineInput): Promise<{ artifacts
   throwIfAborted(signal);
   progress("parsing the model", 0);
   const original = decodeModel(modelBytes);
+  const student = input.studentModel ? { model: decodeModel(input.studentModel.bytes), name: input.studentModel.name } : undefined;
   let report: TReport = {
     schemaVersion: 1,
     createdAt: new Date().toISOString(),
@@ -244,6 +247,7 @@ export async function runPipeline(input: TRunPipelineInput): Promise<{ artifacts
         calibration: input.calibration,
         fallbackCalibration: input.fallbackCalibration ?? createGeneratedDataSource(model, { seedOffset: 0, dimSizes: input.generatedDimSizes }),
         intraOpThreads: input.intraOpThreads,
+        student: step.pass === "distill" ? student : undefined,
       });
       throwIfAborted(signal);
       const wallMs = Math.round(performance.now() - t0);

@@ -7,7 +7,10 @@ import { assertConcurrentJobsQuota, lockWorkspaceJobs } from "../limits/check-qu
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
 import { getWorkspaceWebhookSecret } from "../webhooks/manage-webhook-endpoints";
 import { validateWebhookUrl } from "../webhooks/webhook-target";
+import { checkDatasetFitsModel, ZDatasetSummary } from "../datasets/dataset-files";
+import { findDatasetById } from "../datasets/find-dataset-by-id";
 import { findModelById } from "../models/find-model-by-id";
+import { ZTensorInfo } from "../../../contracts/report";
 import type { TJobWithArtifacts } from "./find-job-by-id";
 
 const logger = createLogger("jobs");
@@ -39,7 +42,14 @@ export function resolvePipeline(input: { pipeline?: unknown; preset?: string }):
 /** A per-job webhook (like Replicate's `webhook` + `webhook_events_filter`). */
 export type TJobWebhookInput = { url: string; events?: TWebhookEventType[] };
 
-export type TCreateJobInput = { modelId: string; pipeline?: unknown; preset?: string; webhook?: TJobWebhookInput };
+export type TCreateJobInput = {
+  modelId: string;
+  pipeline?: unknown;
+  preset?: string;
+  webhook?: TJobWebhookInput;
+  calibrationDatasetId?: string;
+  evaluationDatasetId?: string;
+};
 
 /**
  * SHA-256 of the request as the server understood it (the resolved pipeline, not its spelling), so a retry that
@@ -51,6 +61,8 @@ export function hashJobRequest(input: TCreateJobInput, resolved: { pipeline: TPi
     pipeline: resolved.pipeline,
     preset: resolved.preset,
     webhook: input.webhook ? { url: input.webhook.url, events: [...(input.webhook.events ?? DEFAULT_WEBHOOK_EVENTS)].sort() } : null,
+    calibrationDatasetId: input.calibrationDatasetId ?? null,
+    evaluationDatasetId: input.evaluationDatasetId ?? null,
   });
   return createHash("sha256").update(canonical).digest("hex");
 }
@@ -79,6 +91,11 @@ export async function createJob(
           : `model ${model.id} is not ready yet (it is ${model.state}): finish the upload first`,
     });
   }
+  for (const role of ["calibration", "evaluation"] as const) {
+    const datasetId = role === "calibration" ? input.calibrationDatasetId : input.evaluationDatasetId;
+    if (datasetId) await assertDatasetUsable(deps, caller, datasetId, role, model.summary);
+  }
+  await assertStudentModelsUsable(deps, caller, pipeline);
   // Per-job webhooks are signed with the workspace secret: make sure it exists before the first event.
   if (webhookUrl) await getWorkspaceWebhookSecret(deps, caller.workspaceId);
   const requestHash = opts.idempotencyKey ? hashJobRequest(input, resolved) : undefined;
@@ -108,6 +125,8 @@ export async function createJob(
         preset,
         state: "queued",
         webhookUrl,
+        calibrationDatasetId: input.calibrationDatasetId ?? null,
+        evaluationDatasetId: input.evaluationDatasetId ?? null,
         webhookEvents: webhookUrl ? [...new Set(input.webhook!.events?.length ? input.webhook!.events : DEFAULT_WEBHOOK_EVENTS)] : [],
       },
       include: { artifacts: true },
@@ -131,4 +150,41 @@ export async function createJob(
     logger.warn({ err, jobId: job.id }, "enqueueJob failed; the reaper will re-enqueue the job");
   }
   return job;
+}
+
+/**
+ * A job's calibration/evaluation dataset must be a ready dataset of the workspace; when the model's inputs are
+ * known, names, dtypes and shapes are checked now, so a mismatch is a BAD_INPUT at create time and not a failed job.
+ */
+export async function assertDatasetUsable(
+  deps: Pick<TServiceDeps, "prisma">,
+  caller: TServiceCaller,
+  datasetId: string,
+  role: "calibration" | "evaluation",
+  modelSummary: unknown,
+): Promise<void> {
+  const dataset = await findDatasetById(deps, caller, datasetId);
+  if (dataset.state !== "ready") {
+    throw new AppError("CONFLICT", {
+      userMessage:
+        dataset.state === "failed"
+          ? `${role} dataset ${dataset.name} failed validation (${dataset.error ?? "unknown reason"}): upload it again`
+          : `${role} dataset ${dataset.name} is not ready yet (it is ${dataset.state}): finish the upload first`,
+    });
+  }
+  const inputs = ZTensorInfo.array().safeParse((modelSummary as { inputs?: unknown } | null)?.inputs);
+  const summary = ZDatasetSummary.safeParse(dataset.summary);
+  if (!inputs.success || !summary.success) return; // not checkable here: the worker checks when it opens the data
+  checkDatasetFitsModel(summary.data, inputs.data, `${role} dataset ${dataset.name}`);
+}
+
+/** A distill step's `studentModelId` must name a ready model of the caller's workspace (someone else's id: NOT_FOUND). */
+async function assertStudentModelsUsable(deps: Pick<TServiceDeps, "prisma">, caller: TServiceCaller, pipeline: TPipelineSpec): Promise<void> {
+  for (const step of pipeline.steps) {
+    if (step.pass !== "distill" || !step.options.studentModelId) continue;
+    const student = await findModelById(deps, caller, step.options.studentModelId);
+    if (student.state !== "ready") {
+      throw new AppError("CONFLICT", { userMessage: `the student model ${student.name} is not ready (it is ${student.state}): finish its upload first` });
+    }
+  }
 }

@@ -5,11 +5,12 @@ import type { TServiceCaller, TServiceDeps } from "../service-deps";
 
 /** Bytes the workspace stores: its models (declared size while uploading) and published artifacts. */
 export async function measureStorageBytes(prisma: Prisma.TransactionClient, workspaceId: string): Promise<number> {
-  const [models, artifacts] = await Promise.all([
+  const [models, artifacts, datasets] = await Promise.all([
     prisma.model.aggregate({ where: { workspaceId }, _sum: { sizeBytes: true } }),
     prisma.artifact.aggregate({ where: { workspaceId }, _sum: { sizeBytes: true } }),
+    prisma.dataset.aggregate({ where: { workspaceId }, _sum: { sizeBytes: true } }),
   ]);
-  return Number(models._sum.sizeBytes ?? 0n) + Number(artifacts._sum.sizeBytes ?? 0n);
+  return Number(models._sum.sizeBytes ?? 0n) + Number(artifacts._sum.sizeBytes ?? 0n) + Number(datasets._sum.sizeBytes ?? 0n);
 }
 
 /** Throws FORBIDDEN when storing `addBytes` more would exceed QUOTA_STORAGE_BYTES (0 = no quota). */

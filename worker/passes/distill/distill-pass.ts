@@ -73,7 +73,7 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
   run: async (model, ctx) => {
     const o = ctx.options;
     const warnings: string[] = [];
-    const student = selectDistillStudent(model, ctx.isTransformed, (ctx as typeof ctx & TDistillStudentContext).student, ctx.original.model);
+    const student = selectDistillStudent(model, ctx.isTransformed, ctx.student, ctx.original.model);
     warnings.push(...student.warnings);
     const source = ctx.calibration ?? ctx.fallbackCalibration;
     if (!ctx.calibration) {

@@ -16,6 +16,10 @@ export const ZCreateJobRequest = z.object({
    * workspace secret (webhooks.signingSecret). Events default to job.started/succeeded/failed/canceled.
    */
   webhook: z.object({ url: z.string().trim().min(1).max(2048), events: z.array(ZWebhookEventType).min(1).max(10).optional() }).optional(),
+  /** A ready dataset of the workspace (datasets.*) to calibrate on; inputs generated from the signature when absent. */
+  calibrationDatasetId: z.string().min(1).optional(),
+  /** A ready dataset to measure fidelity (and accuracy, with labels) on; generated inputs when absent. */
+  evaluationDatasetId: z.string().min(1).optional(),
 });
 
 /** The `Idempotency-Key` request header of jobs.create: printable ASCII, 1–255 characters. */

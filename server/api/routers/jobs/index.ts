@@ -3,6 +3,7 @@ import { cancelJobProcedure } from "./cancel-job";
 import { createJobProcedure } from "./create-job";
 import { getArtifactUrlProcedure } from "./get-artifact-url";
 import { getJobProcedure } from "./get-job";
+import { listJobLogsProcedure } from "./list-job-logs";
 import { listJobsProcedure } from "./list-jobs";
 
 export const jobsRouter = createTRPCRouter({
@@ -11,4 +12,5 @@ export const jobsRouter = createTRPCRouter({
   list: listJobsProcedure,
   cancel: cancelJobProcedure,
   getArtifactUrl: getArtifactUrlProcedure,
+  logs: listJobLogsProcedure,
 });

@@ -1,0 +1,41 @@
+import { stat } from "node:fs/promises";
+import path from "node:path";
+import type { TCondenseClient } from "../../client";
+import type { TCliIo } from "../output";
+import { formatBytes } from "../output";
+import { createProgressBar } from "../progress-bar";
+
+/**
+ * Resolves a `--calib` / `--eval` value: an existing file is uploaded as a dataset first (with progress on stderr),
+ * anything else is taken as the id of a dataset already uploaded with `condense datasets upload`.
+ */
+export async function resolveDatasetOption(client: TCondenseClient, io: TCliIo, value: string | undefined, role: string): Promise<string | undefined> {
+  if (value === undefined) return undefined;
+  const file = path.resolve(io.cwd, value);
+  const info = await stat(file).catch(() => undefined);
+  if (!info?.isFile()) return value;
+  const dataset = await uploadDatasetWithProgress(client, io, file, info.size);
+  io.stderr.write(`${role} data: dataset ${dataset.id} "${dataset.name}" (${dataset.summary?.sampleCount ?? "?"} samples)\n`);
+  return dataset.id;
+}
+
+/** Uploads a dataset file with a progress bar on stderr; resolves to the ready dataset. */
+export async function uploadDatasetWithProgress(client: TCondenseClient, io: TCliIo, file: string, sizeBytes: number) {
+  const bar = createProgressBar({ label: `upload ${path.basename(file)}`, totalBytes: sizeBytes, stream: io.stderr });
+  let validating = false;
+  try {
+    return await client.uploadDataset(file, {
+      signal: io.signal,
+      onProgress: ({ sentBytes, totalBytes }) => {
+        bar.update(sentBytes);
+        if (sentBytes >= totalBytes && !validating) {
+          validating = true;
+          bar.finish();
+          io.stderr.write(`validating ${formatBytes(totalBytes)} of data on the server (layout, tensors, samples)…\n`);
+        }
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+}

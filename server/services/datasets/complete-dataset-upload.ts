@@ -1,0 +1,87 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import os from "node:os";
+import path from "node:path";
+import { AppError, isAppError } from "../../../contracts/app-error";
+import type { Dataset } from "../../../generated/prisma/client";
+import { abortMultipartUpload, completeMultipartUpload, deleteObject, headObjectSize } from "../../storage/object-store";
+import { formatBytes } from "../models/create-upload";
+import type { TServiceCaller, TServiceDeps } from "../service-deps";
+import { materializeDataset, summarizeDataset, toSafeFileName } from "./dataset-files";
+import { findDatasetById } from "./find-dataset-by-id";
+
+/**
+ * Finishes a dataset upload: assembles the parts, checks the stored size, downloads it once to a scratch folder,
+ * hashes it, unpacks bundles and parses every data file into a summary. Success leaves the dataset "ready";
+ * any failure deletes the object and leaves it "failed" with the user-readable reason.
+ */
+export async function completeDatasetUpload(
+  deps: Pick<TServiceDeps, "prisma" | "store" | "config">,
+  caller: TServiceCaller,
+  input: { datasetId: string; parts: Array<{ partNumber: number; etag: string }> },
+): Promise<Dataset> {
+  const dataset = await findDatasetById(deps, caller, input.datasetId);
+  if (dataset.state !== "uploading" || !dataset.uploadId || !dataset.partBytes) {
+    throw new AppError("CONFLICT", { userMessage: `dataset ${dataset.id} is not accepting uploads (it is ${dataset.state})` });
+  }
+  const declaredBytes = Number(dataset.sizeBytes);
+  const partCount = Math.ceil(declaredBytes / dataset.partBytes);
+  const numbers = new Set(input.parts.map((p) => p.partNumber));
+  if (numbers.size !== input.parts.length || numbers.size !== partCount || [...numbers].some((n) => n < 1 || n > partCount)) {
+    throw new AppError("BAD_INPUT", { userMessage: `send each of the ${partCount} parts exactly once (got ${input.parts.length})` });
+  }
+  const claimed = await deps.prisma.dataset.updateMany({
+    where: { id: dataset.id, workspaceId: caller.workspaceId, state: "uploading" },
+    data: { state: "validating" },
+  });
+  if (claimed.count === 0) throw new AppError("CONFLICT", { userMessage: `dataset ${dataset.id} is already being completed` });
+
+  try {
+    await completeMultipartUpload(deps.store, dataset.storageKey, dataset.uploadId, input.parts);
+  } catch (err) {
+    await deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "uploading" } });
+    throw new AppError("BAD_INPUT", {
+      message: `CompleteMultipartUpload failed for ${dataset.storageKey}: ${(err as Error).message}`,
+      userMessage: "storage could not assemble the parts (an ETag does not match a stored part): re-upload the failed parts and complete again",
+      cause: err,
+    });
+  }
+
+  const workDir = await mkdtemp(path.join(os.tmpdir(), "condense-dataset-"));
+  try {
+    const storedBytes = await headObjectSize(deps.store, dataset.storageKey);
+    if (storedBytes !== declaredBytes) {
+      throw new AppError("UNPROCESSABLE", {
+        userMessage: `the uploaded file is ${formatBytes(storedBytes ?? 0)} but ${formatBytes(declaredBytes)} were announced: upload it again`,
+      });
+    }
+    const { dataPath, fileCount } = await materializeDataset(deps.store, dataset, workDir);
+    const sha256 = await hashFile(path.join(workDir, toSafeFileName(dataset.name)));
+    const summary = await summarizeDataset(dataPath, fileCount, dataset.name);
+    return await deps.prisma.dataset.update({
+      where: { id: dataset.id },
+      data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
+    });
+  } catch (err) {
+    const appError = isAppError(err)
+      ? err
+      : new AppError("INTERNAL", {
+          message: `validating dataset ${dataset.storageKey} failed: ${(err as Error).message}`,
+          userMessage: "the dataset could not be validated because of a problem on our side: upload it again",
+          cause: err,
+        });
+    await deleteObject(deps.store, dataset.storageKey).catch(() => undefined);
+    await abortMultipartUpload(deps.store, dataset.storageKey, dataset.uploadId);
+    await deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "failed", error: appError.userMessage, uploadId: null } });
+    throw appError;
+  } finally {
+    await rm(workDir, { recursive: true, force: true });
+  }
+}
+
+async function hashFile(file: string): Promise<string> {
+  const hash = createHash("sha256");
+  for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+  return hash.digest("hex");
+}
