@@ -2,7 +2,7 @@
 import type { TPassHandler } from "../../pipeline/pass-registry";
 import { clusterWeights } from "./cluster";
 
-/** `cluster`: k-means weight sharing with in-graph decoding. */
+/** `cluster`: k-means weight sharing with in-graph decoding (4-bit packed indices at k ≤ 16). */
 export const CLUSTER_PASS: TPassHandler<"cluster"> = {
   pass: "cluster",
   stage: "clustering weights",
@@ -13,7 +13,12 @@ export const CLUSTER_PASS: TPassHandler<"cluster"> = {
     return {
       model: r.model,
       warnings: r.warnings,
-      stats: { clusteredWeights: r.report.layers.length, weightBytesBefore: r.report.weightBytes.before, weightBytesAfter: r.report.weightBytes.after },
+      stats: {
+        clusteredWeights: r.report.layers.length,
+        weightBytesBefore: r.report.weightBytes.before,
+        weightBytesAfter: r.report.weightBytes.after,
+        batchNormsFolded: r.report.batchNormsFolded,
+      },
       report: { cluster: r.report },
     };
   },

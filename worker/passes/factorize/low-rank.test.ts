@@ -62,11 +62,11 @@ function relativeError(a: Float32Array, b: Float32Array): number {
 describe("low-rank factorization", () => {
   it("factorizes MatMul, Gemm(transB) and Conv into thinner layers whose outputs match within the SVD error", async () => {
     const model = buildModel();
-    const r = factorizeLowRank(model, { energy: 0.9999, minWeightElements: 64 });
-    expect(r.report.layers.map((l) => [l.node, l.rank])).toEqual([
-      ["fc1", 4],
-      ["fc2", 3],
-      ["conv", 5],
+    const r = await factorizeLowRank(model, { energy: 0.9999, minWeightElements: 64, conv: "spatial" });
+    expect(r.report.layers.map((l) => [l.node, l.method, l.ranks])).toEqual([
+      ["fc1", "svd", [4]],
+      ["fc2", "svd", [3]],
+      ["conv", "svd", [5]],
     ]);
     for (const l of r.report.layers) expect(l.paramsAfter).toBeLessThan(0.8 * l.paramsBefore);
     const ops = r.model.graph!.node.map((n) => n.opType);
@@ -81,22 +81,55 @@ describe("low-rank factorization", () => {
     expect(r.report.params.after).toBeLessThan(r.report.params.before * 0.25);
   });
 
-  it("skips layers that would need too high a rank, with the reason", () => {
+  it("skips layers that would need too high a rank, with the reason", async () => {
     const g = createEmptyGraphProto("full");
     g.input.push(createTensorValueInfo("x", DTYPE.FLOAT, [1, 32]));
     g.output.push(createTensorValueInfo("y", DTYPE.FLOAT, [1, 32]));
     // A well-conditioned (orthogonal-like) matrix: every direction matters, so no rank saves parameters.
     g.initializer.push(createTensor("w", DTYPE.FLOAT, [32, 32], Array.from({ length: 1024 }, (_, i) => (Math.floor(i / 32) === i % 32 ? 1 : 0))));
     g.node.push(createNodeProto("MatMul", ["x", "w"], ["y"], { name: "eye" }));
-    const r = factorizeLowRank(wrapGraph(g), { energy: 0.9, minWeightElements: 64 });
+    const r = await factorizeLowRank(wrapGraph(g), { energy: 0.9, minWeightElements: 64 });
     expect(r.report.layers).toHaveLength(0);
     expect(r.report.skipped[0]).toEqual({ node: "eye", reason: expect.stringContaining("keeping the energy needs rank") });
     expect(r.warnings[0]).toContain("factorized no layer");
   });
 
-  it("meets a global parameter budget", () => {
-    const r = factorizeLowRank(buildModel(), { targetParamsRatio: 0.1, minWeightElements: 64 });
+  it("meets a global parameter budget", async () => {
+    const r = await factorizeLowRank(buildModel(), { targetParamsRatio: 0.1, minWeightElements: 64 });
     expect(r.report.params.after).toBeLessThanOrEqual(0.1 * r.report.params.before);
     expect(r.report.layers.length).toBeGreaterThan(0);
+  });
+});
+
+describe("low-rank on big weights (onnxruntime SVD path)", () => {
+  const n = 512;
+  /** x [1, 512] → MatMul W [512, 512] → y: m·n·l above the plain-JS limit. */
+  function buildBigModel(values: Float32Array): TModelProto {
+    const g = createEmptyGraphProto("big");
+    g.input.push(createTensorValueInfo("x", DTYPE.FLOAT, [1, n]));
+    g.output.push(createTensorValueInfo("y", DTYPE.FLOAT, [1, n]));
+    g.initializer.push(createTensor("w", DTYPE.FLOAT, [n, n], values));
+    g.node.push(createNodeProto("MatMul", ["x", "w"], ["y"], { name: "fc" }));
+    return wrapGraph(g, { opset: 13 });
+  }
+
+  it("finds the rank of a rank-20 512×512 weight, and skips a flat-spectrum one before sketching up to the cap", async () => {
+    const lowRank = new Float32Array(n * n);
+    for (let j = 0; j < 20; j++) {
+      for (let i = 0; i < n; i++) {
+        const u = Math.sin((i + 1) * (j + 1) * 0.013) / (j + 1);
+        for (let k = 0; k < n; k++) lowRank[i * n + k] += u * Math.cos((k + 3) * (j + 2) * 0.007);
+      }
+    }
+    const r = await factorizeLowRank(buildBigModel(lowRank), { energy: 0.999 });
+    expect(r.report.layers).toEqual([expect.objectContaining({ node: "fc", method: "svd", ranks: [expect.any(Number)] })]);
+    expect(r.report.layers[0].ranks[0]).toBeLessThanOrEqual(20);
+    expect(r.report.layers[0].energyKept).toBeGreaterThanOrEqual(0.999 - 1e-9);
+    // A flat spectrum: the bound after the first 128-column sketch shows no rank ≤ 204 keeps 90%.
+    let seed = 7;
+    const flat = Float32Array.from({ length: n * n }, () => ((seed = (seed * 16807) % 2147483647) / 2147483647) - 0.5);
+    const skipped = await factorizeLowRank(buildBigModel(flat), { energy: 0.9 });
+    expect(skipped.report.layers).toHaveLength(0);
+    expect(skipped.report.skipped[0].reason).toMatch(/^keeping the energy needs rank > 128, above 204/);
   });
 });

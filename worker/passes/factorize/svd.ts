@@ -1,15 +1,16 @@
 /**
  * Truncated SVD in plain TypeScript for the low-rank pass: randomized range finding with power iterations
- * (Halko, Martinsson & Tropp 2011), then the exact SVD of the small projected matrix via a Jacobi eigensolver.
- * Matrices are row-major Float32Array (weights) and Float64Array (work). An exact SVD (Jacobi on the Gram matrix)
- * is kept for tests and tiny matrices.
+ * (Halko, Martinsson & Tropp 2011), then the exact SVD of the small projected matrix via a symmetric eigensolver (tred2/tql2).
+ * Matrices are row-major Float32Array (weights) and Float64Array (work). An exact SVD (eigenpairs of the Gram matrix)
+ * is kept for tests and tiny matrices. Big matrices go to svd-fast.ts (the same algorithm on onnxruntime Gemm).
  */
+import { decomposeSymmetricFast } from "./symmetric-eigen";
 
 /** A truncated SVD A ≈ U·diag(s)·Vᵀ: `u` is m×r and `vt` r×n, both row-major. */
 export type TSvd = { m: number; n: number; rank: number; u: Float64Array; s: Float64Array; vt: Float64Array };
 
 /** Deterministic uniform [0, 1) generator (mulberry32), so factorizations are reproducible. */
-function createRng(seed: number): () => number {
+export function createRng(seed: number): () => number {
   let a = seed >>> 0 || 0x9e3779b9;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -21,7 +22,7 @@ function createRng(seed: number): () => number {
 }
 
 /** Standard normal samples (Box-Muller). */
-function fillGaussian(out: Float64Array, rand: () => number): void {
+export function fillGaussian(out: Float64Array, rand: () => number): void {
   for (let i = 0; i < out.length; i += 2) {
     const r = Math.sqrt(-2 * Math.log(rand() + 1e-300));
     const t = 2 * Math.PI * rand();
@@ -163,7 +164,7 @@ function finishFromBasis(a: Float32Array, m: number, n: number, q: Float64Array,
     }
   }
   for (let i = 0; i < l; i++) for (let j = 0; j < i; j++) g[i * l + j] = g[j * l + i];
-  const { values, vectors } = decomposeSymmetric(g, l);
+  const { values, vectors } = decomposeSymmetricFast(g, l);
   const r = Math.min(rank, l);
   const s = new Float64Array(r);
   const u = new Float64Array(m * r);
