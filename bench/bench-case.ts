@@ -24,7 +24,7 @@ import type { TModelProto } from "../worker/onnx/onnx-proto";
 import { getFixtureModel, type TFixtureModelName } from "../tests/fixtures/fetch-models";
 import { encodeModel } from "../worker/onnx/model-io";
 import { createInferenceSession } from "../worker/runtime/ort";
-import { buildConvNet } from "../worker/passes/quantize/testing/build-models";
+import { buildConvNet, buildTransformerEncoder } from "../worker/passes/quantize/testing/build-models";
 
 export type TBenchCaseResult = {
   model: string;
@@ -72,24 +72,28 @@ const FIXTURE_DIM_SIZES: Readonly<Record<string, Record<string, number>>> = {
 };
 /**
  * Silero v5/v6 declare [?, ?] audio, a state and a sample rate that must be 8000 or 16000: random signature
- * inputs cannot drive them, so they get synthetic 512-sample chunks (tone + noise), a zero state and sr = 16000.
+ * inputs cannot drive them, so they get synthetic chunks (tone + noise) at both rates, a zero state and the matching sr.
  */
 function createSileroSource(batchCount: number, seedOffset: number): TDataSource {
+  // Alternating 16 kHz (512 samples) and 8 kHz (256 samples) chunks: each rate runs its own If branch, and a
+  // branch the calibration never takes stays float.
   const makeBatch = (i: number): TDataBatch => {
     const rand = createRandom(seedOffset + i + 1);
-    const audio = Float32Array.from({ length: 512 }, (_, t) => 0.3 * Math.sin((2 * Math.PI * (200 + 50 * i) * t) / 16000) + 0.05 * (rand() - 0.5));
+    const sampleRate = i % 2 === 0 ? 16000 : 8000;
+    const length = sampleRate === 16000 ? 512 : 256;
+    const audio = Float32Array.from({ length }, (_, t) => 0.3 * Math.sin((2 * Math.PI * (200 + 50 * i) * t) / sampleRate) + 0.05 * (rand() - 0.5));
     return {
       sampleCount: 1,
       feeds: {
-        input: { dtype: "float32", dims: [1, 512], data: audio },
+        input: { dtype: "float32", dims: [1, length], data: audio },
         state: { dtype: "float32", dims: [2, 1, 128], data: new Float32Array(256) },
-        sr: { dtype: "int64", dims: [], data: new BigInt64Array([16000n]) },
+        sr: { dtype: "int64", dims: [], data: new BigInt64Array([BigInt(sampleRate)]) },
       },
     };
   };
   return {
     source: "generated",
-    description: `${batchCount} synthetic 512-sample audio chunks at 16 kHz (tone + noise), zero state`,
+    description: `${batchCount} synthetic audio chunks alternating 512 samples at 16 kHz and 256 at 8 kHz (tone + noise), zero state`,
     sampleCount: batchCount,
     hasLabels: false,
     batches: (opts = {}) => ({
@@ -102,7 +106,24 @@ function createSileroSource(batchCount: number, seedOffset: number): TDataSource
 
 function createBenchSource(modelName: string, model: TModelProto, batchCount: number, seedOffset: number): TDataSource {
   if (modelName === "silero_vad_v5" || modelName === "silero_vad_v6") return createSileroSource(batchCount, seedOffset);
-  return createGeneratedDataSource(model, { seedOffset, batchCount, dimSizes: FIXTURE_DIM_SIZES[modelName] });
+  return createGeneratedDataSource(model, { seedOffset, batchCount, dimSizes: FIXTURE_DIM_SIZES[modelName] ?? GENERATED_BENCH_MODELS.get(modelName)?.dimSizes });
+}
+
+/**
+ * Models generated in the repo (no download): built by code, written to the case's temp folder so reading it is
+ * measured like a fixture file. `transformer_encoder` is the MatMul-heavy case: 4 pre-LN blocks, dim 384, 6 heads,
+ * MLP 1536 with exact Gelu (≈ 7.1 M parameters, 28 MB), input [1, 128, 384].
+ */
+export const GENERATED_BENCH_MODELS: ReadonlyMap<string, { build: () => TModelProto; dimSizes: Record<string, number> }> = new Map([
+  ["transformer_encoder", { build: () => buildTransformerEncoder({ dim: 384, heads: 6, blocks: 4, seed: 11 }), dimSizes: { batch: 1, seq: 128 } }],
+]);
+
+async function resolveBenchModel(modelName: string, tmp: string): Promise<string> {
+  const generated = GENERATED_BENCH_MODELS.get(modelName);
+  if (!generated) return getFixtureModel(modelName as TFixtureModelName);
+  const file = path.join(tmp, `${modelName}.onnx`);
+  await writeFile(file, encodeModel(generated.build()));
+  return file;
 }
 
 /** Generated calibration batches (the bench has no real data for these fixtures). */
@@ -171,7 +192,7 @@ async function writeFileSynced(file: string, bytes: Uint8Array): Promise<number>
 }
 
 /** Runs one case and returns its measurements (errors are captured, not thrown). */
-export async function runBenchCase(modelName: TFixtureModelName, presetName: string, optionOverrides?: Record<string, unknown>): Promise<TBenchCaseResult> {
+export async function runBenchCase(modelName: string, presetName: string, optionOverrides?: Record<string, unknown>): Promise<TBenchCaseResult> {
   const label = optionOverrides ? `${presetName} ${JSON.stringify(optionOverrides)}` : presetName;
   const result: TBenchCaseResult = { model: modelName, preset: label, ok: false };
   const found = findPreset(presetName);
@@ -180,9 +201,9 @@ export async function runBenchCase(modelName: TFixtureModelName, presetName: str
   const preset = optionOverrides
     ? { ...found, pipeline: { ...found.pipeline, steps: found.pipeline.steps.map((st) => ({ ...st, options: { ...st.options, ...optionOverrides } })) as typeof found.pipeline.steps } }
     : found;
-  const modelPath = await getFixtureModel(modelName);
   const tmp = await mkdtemp(path.join(os.tmpdir(), "condense-bench-"));
   try {
+    const modelPath = await resolveBenchModel(modelName, tmp);
     await loadRuntime();
     result.baselineRssBytes = process.memoryUsage().rss;
     const disk = readFileDirect(modelPath);
@@ -202,7 +223,7 @@ export async function runBenchCase(modelName: TFixtureModelName, presetName: str
       pipeline: preset.pipeline,
       signal: new AbortController().signal,
       reportProgress: () => {},
-      generatedDimSizes: FIXTURE_DIM_SIZES[modelName],
+      generatedDimSizes: FIXTURE_DIM_SIZES[modelName] ?? GENERATED_BENCH_MODELS.get(modelName)?.dimSizes,
       fallbackCalibration: createBenchSource(modelName, original, CALIBRATION_BATCHES, 0),
       evaluate: false,
     });
@@ -263,7 +284,7 @@ export async function runBenchCase(modelName: TFixtureModelName, presetName: str
 // Run as a child: `tsx bench/bench-case.ts MODEL PRESET`.
 if (process.argv[1] && path.resolve(process.argv[1]).endsWith(path.join("bench", "bench-case.ts"))) {
   const [modelName, presetName, overrides] = process.argv.slice(2);
-  const r = await runBenchCase(modelName as TFixtureModelName, presetName, overrides ? (JSON.parse(overrides) as Record<string, unknown>) : undefined);
+  const r = await runBenchCase(modelName, presetName, overrides ? (JSON.parse(overrides) as Record<string, unknown>) : undefined);
   process.stdout.write(`${JSON.stringify(r)}\n`);
   process.exit(0);
 }

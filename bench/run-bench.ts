@@ -11,7 +11,7 @@ import { fileURLToPath } from "node:url";
 import { PRESETS } from "../contracts/pipeline";
 import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
 import { computeRandomizedSvd } from "../worker/passes/factorize/svd";
-import type { TBenchCaseResult } from "./bench-case";
+import { GENERATED_BENCH_MODELS, type TBenchCaseResult } from "./bench-case";
 
 /** Randomized SVD of a 4096×4096 matrix at rank 256 (the size the low-rank pass must handle on 2 cores). */
 function timeLargeSvd(): string {
@@ -80,9 +80,10 @@ export function formatBenchTable(rows: readonly TBenchCaseResult[]): string {
 
 async function main(): Promise<void> {
   const argv = process.argv.slice(2);
-  const models = readListFlag(argv, "model") ?? [...FIXTURE_MODEL_NAMES];
+  const known: string[] = [...FIXTURE_MODEL_NAMES, ...GENERATED_BENCH_MODELS.keys()];
+  const models = readListFlag(argv, "model") ?? known;
   const presets = readListFlag(argv, "preset") ?? [...PRESETS.values()].filter((p) => p.pipeline.steps.every((s) => QUANTIZATION_PASSES.has(s.pass))).map((p) => p.name).concat(STRUCTURE_PRESETS);
-  for (const m of models) if (!FIXTURE_MODEL_NAMES.includes(m as never)) throw new Error(`unknown model ${m}; choose from ${FIXTURE_MODEL_NAMES.join(", ")}`);
+  for (const m of models) if (!known.includes(m)) throw new Error(`unknown model ${m}; choose from ${known.join(", ")}`);
   for (const p of presets) if (!PRESETS.has(p)) throw new Error(`unknown preset ${p}; choose from ${[...PRESETS.keys()].join(", ")}`);
 
   // `--options JSON`: overrides merged into every step's options (to measure a candidate preset default).

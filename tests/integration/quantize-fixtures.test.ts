@@ -45,19 +45,20 @@ function sizeRatio(original: Uint8Array, model: TModelProto): number {
 }
 
 describe("quantization passes on the public fixtures", () => {
-  it("int8-static on the PP-OCRv4 detector: every Conv but the stem fused to QLinearConv, cosine and size bounds", async () => {
+  it("int8-static on the PP-OCRv4 detector: every Conv but the most sensitive fused to QLinearConv, cosine and size bounds", async () => {
     const { bytes, model } = await loadFixture("ppocr_det");
     async function* calibration() {
       for (let i = 0; i < 4; i++) yield { x: createDocumentImage(100 + i, 320, 320) };
     }
     const res = await runInt8Static(model, { calibration: calibration() });
-    // The fidelity check keeps the first few (compounding) stem layers in float, and says so.
-    expect(res.stats.quantizedNodes.length).toBeGreaterThanOrEqual(55);
-    expect(res.warnings.join("\n")).toMatch(/kept the first \d+ layers in float/);
-    expect(sizeRatio(bytes, res.model)).toBeLessThan(0.31);
+    // The fidelity check keeps the few most sensitive layers in float (mixed precision, chosen by a per-layer
+    // sensitivity scan), and says which.
+    expect(res.stats.quantizedNodes.length).toBeGreaterThanOrEqual(50);
+    expect(res.warnings.join("\n")).toMatch(/kept the \d+ most sensitive layers \(p2o\.Conv\.\d+/);
+    expect(sizeRatio(bytes, res.model)).toBeLessThan(0.35);
     const optimized = path.join(await mkdtemp(path.join(os.tmpdir(), "det-int8-")), "opt.onnx");
     const cosine = await measureCosine(bytes, res.model, [{ x: createDocumentImage(7, 320, 320) }, { x: createDocumentImage(8, 320, 320) }], optimized);
-    expect(cosine).toBeGreaterThan(0.98);
+    expect(cosine).toBeGreaterThan(0.99);
     const ops = countOps(decodeModel(new Uint8Array(await readFile(optimized))));
     expect(ops.QLinearConv).toBe(res.stats.quantizedNodes.length);
   });
@@ -106,11 +107,15 @@ describe("quantization passes on the public fixtures", () => {
     const state = () => ({ type: "float32" as const, dims: [2, 1, 64], data: Float32Array.from({ length: 128 }, (_, i) => Math.sin(i) * 0.1) });
     const feeds = { ...base, sr: { type: "int64" as const, dims: [], data: BigInt64Array.of(16000n) }, h: state(), c: state() };
     expect(await measureCosine(bytes, res.model, [feeds])).toBeGreaterThan(0.999);
-    // Its Convs live inside If branches, which int8-static does not enter: it reports that instead of failing.
+    // Its Convs live inside If branches (weights partly outer-scope initializers). Calibrated on 16 kHz only: the
+    // 16 kHz branch is quantized, the 8 kHz branch stays float and the warning says why. Its LSTM inputs come
+    // through Transposes that nested Ifs read implicitly: no DQ may feed those (onnxruntime aborts otherwise).
     async function* calibration() {
       yield feeds;
     }
-    const st = await runInt8Static(model, { calibration: calibration() });
-    expect(st.warnings.join("\n")).toMatch(/no node was quantized/);
+    const st = await runInt8Static(model, { calibration: calibration(), fidelityTarget: 0 });
+    expect(st.stats.quantizedNodes.length).toBeGreaterThanOrEqual(15);
+    expect(st.warnings.join("\n")).toMatch(/layers stay float because their inputs were never reached by the calibration data/);
+    expect(await measureCosine(bytes, st.model, [feeds])).toBeGreaterThan(0.98);
   });
 });

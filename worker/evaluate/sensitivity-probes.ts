@@ -1,9 +1,10 @@
 import type { TPassName, TPipelineStep } from "../../contracts/pipeline";
-import type { TModelProto } from "../onnx/onnx-proto";
+import type { TModelProto, TNodeProto } from "../onnx/onnx-proto";
 import type { TCalibrationData } from "../passes/quantize/calibrate/collect-ranges";
 import { runInt4Weight } from "../passes/quantize/int4-weight";
 import { runInt8Dynamic } from "../passes/quantize/int8-dynamic";
 import { calibrateInt8Static, listInt8StaticNodes, runInt8Static } from "../passes/quantize/int8-static";
+import { forEachGraph } from "../passes/quantize/onnx-helpers";
 import { prepareForQuantization } from "../passes/quantize/prepare";
 import { SENSITIVITY_OP_TYPES, type TSensitivityCandidate } from "./layer-sensitivity";
 
@@ -35,8 +36,12 @@ function describeCandidates(names: readonly string[], prepared: TModelProto): TS
   const g = prepared.graph;
   if (!g) return [];
   const sizes = new Map<string, number>();
-  for (const t of g.initializer) if (t.name) sizes.set(t.name, t.dims.reduce((a, b) => a * Number(b), 1));
-  const byName = new Map(g.node.map((n) => [n.name ?? "", n]));
+  const byName = new Map<string, TNodeProto>();
+  // Layers inside If/Loop/Scan bodies are quantized too (silero VAD keeps all of them there).
+  forEachGraph(g, (sg) => {
+    for (const t of sg.initializer) if (t.name) sizes.set(t.name, t.dims.reduce((a, b) => a * Number(b), 1));
+    for (const n of sg.node) byName.set(n.name ?? "", n);
+  });
   const out: TSensitivityCandidate[] = [];
   for (const name of names) {
     const n = byName.get(name);

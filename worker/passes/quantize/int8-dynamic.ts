@@ -7,7 +7,7 @@
  * Conv is not handled: ConvInteger models run slower than float on CPU (RECIPE.md); use int8-static for CNNs.
  */
 import { ZInt8DynamicOptions, type TInt8DynamicOptions } from "../../../contracts/pipeline";
-import type { TModelProto, TNodeProto } from "../../onnx/onnx-proto";
+import type { TGraphProto, TModelProto, TNodeProto, TTensorProto } from "../../onnx/onnx-proto";
 import { computeWeightQuantParams, quantizeTensor } from "./numerics/quant-params";
 import {
   createAttribute,
@@ -17,15 +17,17 @@ import {
   createTensor,
   DTYPE,
   ensureOpsetImport,
+  forEachGraph,
   getDefaultOpset,
   getFloatAttribute,
   getIntAttribute,
   indexGraph,
   MS_DOMAIN,
   readFloatTensor,
+  type TGraphIndex,
 } from "./onnx-helpers";
 import { prepareForQuantization } from "./prepare";
-import { removeUnusedInitializers, createNodeSelector } from "./static/apply-qdq";
+import { removeUnusedInitializers, createNodeSelector, walkGraphScopes } from "./static/apply-qdq";
 import type { TPassResult } from "./int8-static";
 
 export type TInt8DynamicStats = { quantizedNodes: string[] };
@@ -43,13 +45,41 @@ export function runInt8Dynamic(model: TModelProto, input: Partial<TInt8DynamicOp
   const prepared = prepareForQuantization(model, { upgradeOpset: false, foldBatchNorm: false });
   const m = prepared.model;
   const namer = createNameFactory(m);
-  const isSelected = createNodeSelector({ opTypesToQuantize: ["MatMul", "Gemm"], nodesToExclude: o.nodesToExclude, opTypesToExclude: o.opTypesToExclude, nodesToInclude: o.nodesToInclude });
   const quantized: string[] = [];
-  const graph = m.graph!;
-  const index = indexGraph(graph);
+  const graphs: TGraphProto[] = [];
+  // A weight read from several bodies (an outer-scope initializer) is quantized once, next to its float original.
+  const owners = new Map<TTensorProto, TGraphProto>();
+  forEachGraph(m.graph!, (g) => {
+    for (const t of g.initializer) owners.set(t, g);
+  });
+  const weightCache = new Map<TTensorProto, { q: string; scale: string; zp: string }>();
+  // Every graph, If/Loop/Scan bodies included (silero-style models keep all weights there); a body may read its
+  // parents' initializers, which the scoped index lists as its own.
+  walkGraphScopes(m.graph!, (m.irVersion ?? 0) >= 4, (graph, index) => {
+    graphs.push(graph);
+    quantizeGraphMatMuls(graph, index, o, namer, quantized, { owners, weightCache });
+  });
+  for (const g of graphs) removeUnusedInitializers(g);
+  if (quantized.length > 0) {
+    if (o.kernel === "DynamicQuantizeMatMul") ensureOpsetImport(m, MS_DOMAIN, 1);
+    else if (getDefaultOpset(m) < 11) prepared.warnings.push("int8-dynamic: MatMulInteger kernel needs opset ≥ 11");
+  }
+  const warnings = [...prepared.warnings];
+  if (quantized.length === 0) warnings.push("int8-dynamic: no MatMul/Gemm with a constant 2-D float weight was found; the model is unchanged");
+  return { model: m, warnings, stats: { quantizedNodes: quantized } };
+}
+
+/** Rewrites the MatMul/Gemm nodes of one graph level (weights may come from an enclosing graph). */
+function quantizeGraphMatMuls(
+  graph: TGraphProto,
+  index: TGraphIndex,
+  o: TInt8DynamicOptions,
+  namer: (base: string) => string,
+  quantized: string[],
+  shared: { owners: ReadonlyMap<TTensorProto, TGraphProto>; weightCache: Map<TTensorProto, { q: string; scale: string; zp: string }> },
+): void {
+  const isSelected = createNodeSelector({ opTypesToQuantize: ["MatMul", "Gemm"], nodesToExclude: o.nodesToExclude, opTypesToExclude: o.opTypesToExclude, nodesToInclude: o.nodesToInclude });
   const nodes: TNodeProto[] = [];
-  // Quantized copies of each weight, shared by all nodes that read it.
-  const weightCache = new Map<string, { q: string; scale: string; zp: string }>();
 
   for (const node of graph.node) {
     const plan = isSelected(node) ? matchMatMul(node, index, o.minWeightElements) : undefined;
@@ -57,17 +87,19 @@ export function runInt8Dynamic(model: TModelProto, input: Partial<TInt8DynamicOp
       nodes.push(node);
       continue;
     }
-    const key = `${plan.weightName}|${plan.transposed}`;
-    let w = weightCache.get(key);
+    const tensor = index.initializers.get(plan.weightName)!;
+    // Gemm(transB) reads the same tensor transposed: that is a different int8 layout, so it gets its own copy.
+    let w = plan.transposed ? undefined : shared.weightCache.get(tensor);
     if (!w) {
       const params = computeWeightQuantParams(plan.weight, [plan.K, plan.N], { type: "int8", symmetric: true, axis: o.perChannel ? 1 : undefined });
       const q = Int8Array.from(quantizeTensor(plan.weight, [plan.K, plan.N], params));
       w = { q: namer(`${plan.weightName}_quantized`), scale: namer(`${plan.weightName}_scale`), zp: namer(`${plan.weightName}_zero_point`) };
       const n = params.scale.length;
-      graph.initializer.push(createTensor(w.q, DTYPE.INT8, [plan.K, plan.N], q));
-      graph.initializer.push(createFloatTensor(w.scale, o.perChannel ? [n] : [], params.scale));
-      graph.initializer.push(createTensor(w.zp, DTYPE.INT8, o.perChannel ? [n] : [], new Int8Array(n)));
-      weightCache.set(key, w);
+      const owner = shared.owners.get(tensor) ?? graph;
+      owner.initializer.push(createTensor(w.q, DTYPE.INT8, [plan.K, plan.N], q));
+      owner.initializer.push(createFloatTensor(w.scale, o.perChannel ? [n] : [], params.scale));
+      owner.initializer.push(createTensor(w.zp, DTYPE.INT8, o.perChannel ? [n] : [], new Int8Array(n)));
+      if (!plan.transposed) shared.weightCache.set(tensor, w);
     }
     const base = node.name ?? plan.weightName;
     const y = plan.biasAdd ? plan.biasAdd.output[0] : node.output[0];
@@ -95,14 +127,6 @@ export function runInt8Dynamic(model: TModelProto, input: Partial<TInt8DynamicOp
   }
   graph.node = nodes.filter((n) => !(n as TNodeProto & { skip?: boolean }).skip);
   for (const n of graph.node) delete (n as TNodeProto & { skip?: boolean }).skip;
-  removeUnusedInitializers(graph);
-  if (quantized.length > 0) {
-    if (o.kernel === "DynamicQuantizeMatMul") ensureOpsetImport(m, MS_DOMAIN, 1);
-    else if (getDefaultOpset(m) < 11) prepared.warnings.push("int8-dynamic: MatMulInteger kernel needs opset ≥ 11");
-  }
-  const warnings = [...prepared.warnings];
-  if (quantized.length === 0) warnings.push("int8-dynamic: no MatMul/Gemm with a constant 2-D float weight was found; the model is unchanged");
-  return { model: m, warnings, stats: { quantizedNodes: quantized } };
 }
 
 type TMatMulMatch = {

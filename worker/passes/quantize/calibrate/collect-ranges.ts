@@ -8,6 +8,7 @@ import type { THostFeeds } from "../../../data/host-tensor";
 import { encodeModel } from "../../../onnx/model-io";
 import type { TModelProto } from "../../../onnx/onnx-proto";
 import { createInferenceSession, type TRuntimeTensor } from "../../../runtime/ort";
+import { exposeSubgraphValues } from "./expose-subgraph-values";
 import { createCalibrator, type TCalibrationMethod, type TCalibratorOptions, type TTensorRange } from "./calibrator";
 
 /** Calibration data: runtime feeds batch by batch, or a dataset from `worker/data`. */
@@ -33,6 +34,9 @@ export type TCollectResult = {
   /** The first batches' feeds (up to 2), kept for quick fidelity checks without re-reading the data. */
   sampleFeeds: Record<string, TRuntimeTensor>[];
 };
+
+/** Calibration inputs kept in memory between chunks (beyond this the data is read again per chunk). */
+const MAX_CACHED_FEED_BYTES = 256 * 1024 * 1024;
 
 function isDataSource(d: TCalibrationData): d is TDataSource {
   return typeof (d as TDataSource).batches === "function";
@@ -89,30 +93,84 @@ export async function collectActivationRanges(
   const graphInputs = new Set(model.graph!.input.map((i) => i.name));
   const wanted = [...new Set(tensorNames)];
   const fromFeeds = wanted.filter((n) => graphInputs.has(n));
-  const fetched = wanted.filter((n) => !graphInputs.has(n));
+  // Values inside If/Loop/Scan bodies come out through extra outputs (carrier name → tensor name).
+  const exposed = exposeSubgraphValues(model, wanted.filter((n) => !graphInputs.has(n)));
+  const carried = new Set(exposed.outputToTensor.values());
+  const unreachable = new Set(exposed.unreachable);
+  const fetched = [
+    ...wanted.filter((n) => !graphInputs.has(n) && !carried.has(n) && !unreachable.has(n)),
+    ...exposed.outputToTensor.keys(),
+  ];
+  const tensorOf = (output: string) => exposed.outputToTensor.get(output) ?? output;
   const chunk = Math.max(1, opts.maxTensorsPerRun ?? (fetched.length || 1));
-  const session = await createInferenceSession(encodeModel(createCalibrationModel(model, fetched)), { intraOpThreads: opts.intraOpThreads });
+  const chunks: string[][] = [];
+  for (let i = 0; i < fetched.length; i += chunk) chunks.push(fetched.slice(i, i + chunk));
+  if (chunks.length === 0) chunks.push([]);
   let batches = 0;
   const sampleFeeds: Record<string, TRuntimeTensor>[] = [];
-  try {
-    for await (const feeds of iterateCalibrationFeeds(data, { maxBatches: opts.maxBatches, signal: opts.signal })) {
-      if (sampleFeeds.length < 2) sampleFeeds.push(feeds);
-      for (const name of fromFeeds) {
-        const t = feeds[name];
-        if (t?.type === "float32") calibrator.update(name, t.data as Float32Array);
-      }
-      for (let i = 0; i < fetched.length; i += chunk) {
-        const names = fetched.slice(i, i + chunk);
-        const out = await session.run(feeds, names);
-        for (const name of names) {
-          const t = out[name];
-          if (t?.type === "float32") calibrator.update(name, t.data as Float32Array);
-        }
-      }
-      batches++;
+  const consume = (names: readonly string[], out: Record<string, TRuntimeTensor>) => {
+    for (const name of names) {
+      const t = out[name];
+      // An If branch not taken this batch hands out an empty tensor: nothing to learn from it.
+      if (t?.type === "float32" && t.data.length > 0) calibrator.update(tensorOf(name), t.data as Float32Array);
     }
-  } finally {
-    await session.release();
+  };
+  const readFeedInputs = (feeds: Record<string, TRuntimeTensor>) => {
+    if (sampleFeeds.length < 2) sampleFeeds.push(feeds);
+    for (const name of fromFeeds) {
+      const t = feeds[name];
+      if (t?.type === "float32") calibrator.update(name, t.data as Float32Array);
+    }
+    batches++;
+  };
+  if (chunks.length > 1 && isDataSource(data)) {
+    // A re-readable dataset: one session per chunk whose graph outputs only that chunk. A tensor that is a graph
+    // output keeps its own buffer for the whole run (the memory planner cannot reuse it), so exposing every
+    // activation in one session holds all of them at once even when only a few are fetched.
+    // Inputs are small next to the activations: keep them (up to a budget) rather than regenerate or re-read
+    // every batch once per chunk.
+    const cached: Record<string, TRuntimeTensor>[] = [];
+    let cachedBytes = 0;
+    let cacheable = true;
+    const batchesFor = async function* (c: number): AsyncIterable<Record<string, TRuntimeTensor>> {
+      if (c > 0 && cacheable) {
+        yield* cached;
+        return;
+      }
+      for await (const feeds of iterateCalibrationFeeds(data, { maxBatches: opts.maxBatches, signal: opts.signal })) {
+        if (c === 0 && cacheable) {
+          cachedBytes += Object.values(feeds).reduce((a, t) => a + (t.data as { byteLength?: number }).byteLength!, 0);
+          if (cachedBytes > MAX_CACHED_FEED_BYTES) {
+            cacheable = false;
+            cached.length = 0;
+          } else cached.push(feeds);
+        }
+        yield feeds;
+      }
+    };
+    for (let c = 0; c < chunks.length; c++) {
+      const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, chunks[c])), { intraOpThreads: opts.intraOpThreads });
+      try {
+        for await (const feeds of batchesFor(c)) {
+          if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
+          if (c === 0) readFeedInputs(feeds);
+          consume(chunks[c], await session.run(feeds, chunks[c]));
+        }
+      } finally {
+        await session.release();
+      }
+    }
+  } else {
+    // A one-shot stream: one session, each batch re-run per chunk.
+    const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, fetched)), { intraOpThreads: opts.intraOpThreads });
+    try {
+      for await (const feeds of iterateCalibrationFeeds(data, { maxBatches: opts.maxBatches, signal: opts.signal })) {
+        readFeedInputs(feeds);
+        for (const names of chunks) if (names.length) consume(names, await session.run(feeds, names));
+      }
+    } finally {
+      await session.release();
+    }
   }
   if (batches === 0) throw new Error("calibration data has no batches");
   return { ranges: calibrator.computeRanges(), batches, sampleFeeds };

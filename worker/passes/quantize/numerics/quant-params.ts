@@ -175,22 +175,38 @@ export function quantizeValue(x: number, scale: number, zeroPoint: number, type:
  */
 export function quantizeTensor(data: Float32Array, dims: readonly number[], params: TQuantParams): Int32Array {
   const out = new Int32Array(data.length);
+  // The engine's hottest loop (every weight element): the range lookup is hoisted and the per-element work
+  // inlined; results are identical to quantizeValue.
+  const { qmin, qmax } = QUANT_RANGES[params.type];
+  const quantize = (x: number, s: number, z: number): number => {
+    const q = roundHalfToEven(Math.fround(x / s)) + z;
+    return q !== q ? z : q < qmin ? qmin : q > qmax ? qmax : q;
+  };
   if (params.axis === undefined) {
     const s = params.scale[0];
     const z = params.zeroPoint[0];
-    for (let i = 0; i < data.length; i++) out[i] = quantizeValue(data[i], s, z, params.type);
+    for (let i = 0; i < data.length; i++) out[i] = quantize(data[i], s, z);
     return out;
   }
   const { channels, inner, outer } = describeAxis(dims, params.axis);
   if (params.scale.length !== channels) {
     throw new Error(`expected ${channels} scales along axis ${params.axis}, got ${params.scale.length}`);
   }
+  const scale = params.scale;
+  const zeroPoint = params.zeroPoint;
+  if (inner === 1) {
+    // Last-axis channels (MatMul weights [K, N] per output column): one contiguous row per outer index.
+    for (let o = 0, base = 0; o < outer; o++, base += channels) {
+      for (let c = 0; c < channels; c++) out[base + c] = quantize(data[base + c], scale[c], zeroPoint[c]);
+    }
+    return out;
+  }
   for (let o = 0; o < outer; o++) {
     for (let c = 0; c < channels; c++) {
-      const s = params.scale[c];
-      const z = params.zeroPoint[c];
+      const s = scale[c];
+      const z = zeroPoint[c];
       const base = (o * channels + c) * inner;
-      for (let i = 0; i < inner; i++) out[base + i] = quantizeValue(data[base + i], s, z, params.type);
+      for (let i = 0; i < inner; i++) out[base + i] = quantize(data[base + i], s, z);
     }
   }
   return out;

@@ -4,7 +4,7 @@
  * uint8 activations, int8 per-channel weights, int32 biases with scale input_scale × weight_scale, Q after
  * Relu/Clip with zero point 0, shared scales through MaxPool/Resize/Reshape.
  */
-import type { TGraphProto, TModelProto, TNodeProto } from "../../../onnx/onnx-proto";
+import type { TGraphProto, TModelProto, TNodeProto, TTensorProto } from "../../../onnx/onnx-proto";
 import type { TTensorRange } from "../calibrate/calibrator";
 import { adjustWeightScalesForBias, quantizeBias } from "../numerics/bias";
 import { computeScaleZeroPoint, computeWeightQuantParams, quantizeTensor, type TQuantType } from "../numerics/quant-params";
@@ -19,8 +19,9 @@ import {
   getFloatAttribute,
   indexGraph,
   readFloatTensor,
+  type TGraphIndex,
 } from "../onnx-helpers";
-import type { TQdqPlan, TQdqPlanContext } from "./qdq-types";
+import type { TQdqModelPlan, TQdqPlan, TQdqPlanContext } from "./qdq-types";
 import { QDQ_HANDLERS } from "./registry";
 
 export type TQdqOptions = {
@@ -42,6 +43,9 @@ export type TQdqStats = {
   raisedWeightScales: number;
 };
 
+/** Ops onnxruntime's QDQ propagation moves a DequantizeLinear past (data movement only). */
+const DQ_PROPAGATING_OPS: ReadonlySet<string> = new Set(["Transpose", "Reshape", "Squeeze", "Unsqueeze", "MaxPool", "Flatten", "Slice", "Gather", "Resize", "Identity", "DepthToSpace", "SpaceToDepth", "Expand", "Split"]);
+
 /** Ops ORT fuses into integer kernels when surrounded by Q/DQ. */
 const WEIGHTED_OPS = new Set(["Conv", "MatMul", "Gemm"]);
 
@@ -60,15 +64,50 @@ export function createNodeSelector(opts: Pick<TQdqOptions, "opTypesToQuantize" |
 }
 
 /**
- * Plans the QDQ layout. With `ranges` undefined every float-looking activation counts as quantizable:
- * that is how the tensors to calibrate are found before calibration.
+ * Plans the QDQ layout of every graph of the model: the main graph and If/Loop/Scan bodies (silero VAD keeps all its
+ * weights in If branches). A subgraph sees its ancestors' initializers as weights (outer-scope references).
+ * With `ranges` undefined every float-looking activation counts as quantizable: that is how the tensors to calibrate
+ * are found before calibration. The merged fields list everything; `perGraph` holds what `applyQdq` applies.
  */
-export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: ReadonlyMap<string, TTensorRange>): TQdqPlan {
-  const graph = model.graph!;
+export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: ReadonlyMap<string, TTensorRange>): TQdqModelPlan {
+  const merged: TQdqModelPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map(), perGraph: new Map() };
+  const perChannel = opts.perChannel && getDefaultOpset(model) >= 13;
+  // Before IR 4 subgraph initializers had to be declared inputs too; prepare leaves such subgraphs alone, so do we.
+  const withSubgraphs = (model.irVersion ?? 0) >= 4;
+  walkGraphScopes(model.graph!, withSubgraphs, (graph, index) => {
+    const plan = planGraphQdq(graph, index, opts, perChannel, ranges);
+    merged.perGraph.set(graph, plan);
+    for (const a of plan.activations) merged.activations.add(a);
+    for (const [k, v] of plan.biases) merged.biases.set(k, v);
+    for (const [k, v] of plan.sharedScales) merged.sharedScales.set(k, v);
+    for (const [k, v] of plan.weights) {
+      const prev = merged.weights.get(k);
+      if (prev) for (const c of v.consumers) prev.consumers.add(c);
+      else merged.weights.set(k, { axis: v.axis, consumers: new Set(v.consumers) });
+    }
+  });
+  return merged;
+}
+
+/**
+ * Calls `fn` for the main graph and (optionally) every nested body, parents first, with an index whose
+ * initializers include those of the enclosing graphs (a body may read its parent's weights by name).
+ */
+export function walkGraphScopes(graph: TGraphProto, withSubgraphs: boolean, fn: (g: TGraphProto, index: TGraphIndex) => void, outer: ReadonlyMap<string, TTensorProto> = new Map()): void {
   const index = indexGraph(graph);
+  const visible = new Map(outer);
+  for (const [k, v] of index.initializers) visible.set(k, v);
+  index.initializers = visible;
+  fn(graph, index);
+  if (!withSubgraphs) return;
+  for (const n of graph.node) {
+    for (const a of n.attribute) for (const sg of [...(a.g ? [a.g] : []), ...a.graphs]) walkGraphScopes(sg, true, fn, visible);
+  }
+}
+
+function planGraphQdq(graph: TGraphProto, index: TGraphIndex, opts: TQdqOptions, perChannel: boolean, ranges?: ReadonlyMap<string, TTensorRange>): TQdqPlan {
   const plan: TQdqPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map() };
   const isSelected = createNodeSelector(opts);
-  const perChannel = opts.perChannel && getDefaultOpset(model) >= 13;
   const isFloatWeight = (name: string) => {
     const t = index.initializers.get(name);
     return !!t && t.dataType === DTYPE.FLOAT;
@@ -85,8 +124,16 @@ export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: Readonly
     const users = index.consumers.get(out) ?? [];
     if (users.length === 1 && (users[0].opType === "Relu" || users[0].opType === "Clip")) blocked.add(users[0].output[0]);
   }
+  // LOUD: a value an If/Loop/Scan body reads implicitly (by name, not as a node input) must not become a
+  // DequantizeLinear output: onnxruntime 1.30's QDQ graph transformers index the consumer's explicit inputs with
+  // the implicit edge's slot and abort the whole process (vector assertion) when the session is created.
+  // ORT also moves a DQ forward through data-movement ops (QDQ propagation), so the check follows those too.
+  const readImplicitly = (name: string, depth = 0): boolean =>
+    (index.consumers.get(name) ?? []).some(
+      (c) => !c.input.includes(name) || (depth < 8 && DQ_PROPAGATING_OPS.has(c.opType ?? "") && c.output.some((o) => o && readImplicitly(o, depth + 1))),
+    );
   const isQuantizableActivation = (name: string) => {
-    if (!name || index.initializers.has(name) || blocked.has(name)) return false;
+    if (!name || index.initializers.has(name) || blocked.has(name) || readImplicitly(name)) return false;
     return ranges ? ranges.has(name) : true;
   };
   const quantizeOutput = (node: TNodeProto, outputIndex = 0) => {
@@ -133,13 +180,32 @@ export function listQdqNodes(model: TModelProto, opts: TQdqOptions): string[] {
 /**
  * Applies a plan to `model` (mutated in place; callers pass a prepared copy) with the calibrated ranges.
  */
-export function applyQdq(model: TModelProto, plan: TQdqPlan, ranges: ReadonlyMap<string, TTensorRange>, opts: TQdqOptions): TQdqStats {
-  const graph = model.graph!;
-  const index = indexGraph(graph);
+export function applyQdq(model: TModelProto, plan: TQdqModelPlan, ranges: ReadonlyMap<string, TTensorRange>, opts: TQdqOptions): TQdqStats {
   const namer = createNameFactory(model);
+  const stats: TQdqStats = { quantizedNodes: [], activations: 0, weights: 0, biases: 0, raisedWeightScales: 0 };
+  const graphs: TGraphProto[] = [];
+  walkGraphScopes(model.graph!, (model.irVersion ?? 0) >= 4, (graph, index) => {
+    graphs.push(graph);
+    const p = plan.perGraph.get(graph);
+    if (p) applyGraphQdq(graph, index, p, ranges, opts, namer, stats);
+  });
+  // Only now: a parent's float weight may have been read by a body that was rewritten after the parent.
+  for (const g of graphs) removeUnusedInitializers(g);
+  stats.quantizedNodes = [...new Set(stats.quantizedNodes)];
+  return stats;
+}
+
+function applyGraphQdq(
+  graph: TGraphProto,
+  index: TGraphIndex,
+  plan: TQdqPlan,
+  ranges: ReadonlyMap<string, TTensorRange>,
+  opts: TQdqOptions,
+  namer: (base: string) => string,
+  stats: TQdqStats,
+): void {
   const actType: TQuantType = opts.activationType;
   const actDtype = actType === "uint8" ? DTYPE.UINT8 : DTYPE.INT8;
-  const stats: TQdqStats = { quantizedNodes: [], activations: 0, weights: 0, biases: 0, raisedWeightScales: 0 };
 
   // 1. Activation parameters; shared outputs take their source's (resolved transitively).
   const actParams = new Map<string, { scale: number; zeroPoint: number }>();
@@ -268,9 +334,6 @@ export function applyQdq(model: TModelProto, plan: TQdqPlan, ranges: ReadonlyMap
     if (extra) nodes.push(...extra);
   }
   graph.node = nodes;
-  removeUnusedInitializers(graph);
-  stats.quantizedNodes = [...new Set(stats.quantizedNodes)];
-  return stats;
 }
 
 /**

@@ -29,6 +29,9 @@ export type TQdqPlan = {
   sharedScales: Map<string, string>;
 };
 
+/** The plan of a whole model: the union of all graphs' plans, plus each graph's own (main graph and bodies). */
+export type TQdqModelPlan = TQdqPlan & { perGraph: Map<TGraphProto, TQdqPlan> };
+
 export type TQdqPlanContext = {
   graph: TGraphProto;
   index: TGraphIndex;

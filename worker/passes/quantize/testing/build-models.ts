@@ -155,3 +155,112 @@ export function countOps(model: TModelProto): Record<string, number> {
   for (const n of model.graph!.node) out[n.opType ?? ""] = (out[n.opType ?? ""] ?? 0) + 1;
   return out;
 }
+
+/**
+ * Weights inside If branches, as silero VAD keeps them: x[1,4,32], cond → If:
+ * then: MatMul(x, W_then: Constant node inside the branch) → Relu → MatMul(·, W_out: outer-scope initializer);
+ * else: Conv-free MatMul(x, W_else: outer-scope initializer) → Add(bias inside) → MatMul(·, W_out).
+ * Both branches give [1,4,32]; W_out is shared by the two branches.
+ */
+export function buildIfMatMulModel(opts: { seed?: number } = {}): TModelProto {
+  const rng = createRandom(opts.seed ?? 5);
+  const d = 32;
+  const h = 64;
+  const then = createEmptyGraphProto("then_branch");
+  then.node = [
+    createNodeProto("Constant", [], ["w_then"], { name: "then_const", attribute: [createAttribute("value", createFloatTensor("w_then", [d, h], randomTensor(rng, d * h, 1 / Math.sqrt(d))))] }),
+    createNodeProto("MatMul", ["x", "w_then"], ["then_up"], { name: "then_matmul" }),
+    createNodeProto("Relu", ["then_up"], ["then_act"], { name: "then_relu" }),
+    createNodeProto("MatMul", ["then_act", "w_out"], ["then_y"], { name: "then_out_matmul" }),
+  ];
+  then.output = [createTensorValueInfo("then_y", DTYPE.FLOAT, [1, 4, d])];
+  const els = createEmptyGraphProto("else_branch");
+  els.initializer = [createFloatTensor("b_else", [h], randomTensor(rng, h, 0.05))];
+  els.node = [
+    createNodeProto("MatMul", ["x", "w_else"], ["else_up"], { name: "else_matmul" }),
+    createNodeProto("Add", ["else_up", "b_else"], ["else_up_b"], { name: "else_bias" }),
+    createNodeProto("MatMul", ["else_up_b", "w_out"], ["else_y"], { name: "else_out_matmul" }),
+  ];
+  els.output = [createTensorValueInfo("else_y", DTYPE.FLOAT, [1, 4, d])];
+  const init = [
+    createFloatTensor("w_else", [d, h], randomTensor(rng, d * h, 1 / Math.sqrt(d))),
+    createFloatTensor("w_out", [h, d], randomTensor(rng, h * d, 1 / Math.sqrt(h))),
+  ];
+  const nodes = [createNodeProto("If", ["cond"], ["y"], { name: "branch", attribute: [createAttribute("then_branch", then), createAttribute("else_branch", els)] })];
+  return createModel(nodes, 17, init, [createTensorValueInfo("x", DTYPE.FLOAT, [1, 4, d]), createTensorValueInfo("cond", DTYPE.BOOL, [])], [createTensorValueInfo("y", DTYPE.FLOAT, [1, 4, d])]);
+}
+
+/**
+ * A MatMul-heavy fixture: a pre-LN transformer encoder without embeddings, x[batch, seq, dim] → `blocks` ×
+ * (LayerNorm → Q/K/V MatMul+bias → `heads`-head scaled dot-product attention (Softmax) → output MatMul+bias →
+ * residual → LayerNorm → MLP dim→4·dim with exact Gelu (Erf) → 4·dim→dim → residual) → final LayerNorm.
+ * Weights seeded normal with std 1/√fan_in (what trained encoders look like in scale), LayerNorm γ≈1, β≈0.
+ * Nearly all bytes are 2-D MatMul weights, as in BERT-style models. Opset 17 (LayerNormalization).
+ */
+export function buildTransformerEncoder(opts: { dim?: number; heads?: number; blocks?: number; seed?: number } = {}): TModelProto {
+  const rng = createRandom(opts.seed ?? 11);
+  const d = opts.dim ?? 384;
+  const heads = opts.heads ?? 6;
+  const blocks = opts.blocks ?? 4;
+  const hd = d / heads;
+  const ff = 4 * d;
+  const init: ReturnType<typeof createFloatTensor>[] = [
+    createInt64Tensor("heads_shape", [4], [0, 0, heads, hd]),
+    createInt64Tensor("merge_shape", [3], [0, 0, d]),
+    createFloatTensor("attn_scale", [], Float32Array.of(1 / Math.sqrt(hd))),
+    createFloatTensor("gelu_sqrt2", [], Float32Array.of(Math.SQRT2)),
+    createFloatTensor("one", [], Float32Array.of(1)),
+    createFloatTensor("half", [], Float32Array.of(0.5)),
+  ];
+  const nodes: TNodeProto[] = [];
+  const weight = (name: string, rows: number, cols: number) => init.push(createFloatTensor(name, [rows, cols], randomTensor(rng, rows * cols, 1 / Math.sqrt(rows))));
+  const vector = (name: string, n: number, mean: number, std: number) => init.push(createFloatTensor(name, [n], Float32Array.from(randomTensor(rng, n, std), (v) => v + mean)));
+  const layerNorm = (p: string, x: string) => {
+    vector(`${p}_gamma`, d, 1, 0.05);
+    vector(`${p}_beta`, d, 0, 0.02);
+    nodes.push(createNodeProto("LayerNormalization", [x, `${p}_gamma`, `${p}_beta`], [`${p}_out`], { name: p, attribute: [int("axis", -1), createAttribute("epsilon", 1e-5)] }));
+    return `${p}_out`;
+  };
+  const linear = (p: string, x: string, rows: number, cols: number) => {
+    weight(`${p}_w`, rows, cols);
+    vector(`${p}_b`, cols, 0, 0.02);
+    nodes.push(createNodeProto("MatMul", [x, `${p}_w`], [`${p}_mm`], { name: `${p}_MatMul` }));
+    nodes.push(createNodeProto("Add", [`${p}_mm`, `${p}_b`], [`${p}_out`], { name: `${p}_Add` }));
+    return `${p}_out`;
+  };
+  const splitHeads = (p: string, x: string, perm: number[]) => {
+    nodes.push(createNodeProto("Reshape", [x, "heads_shape"], [`${p}_heads`], { name: `${p}_Reshape` }));
+    nodes.push(createNodeProto("Transpose", [`${p}_heads`], [`${p}_t`], { name: `${p}_Transpose`, attribute: [ints("perm", perm)] }));
+    return `${p}_t`;
+  };
+  let x = "x";
+  for (let b = 0; b < blocks; b++) {
+    const p = `block${b}`;
+    const n1 = layerNorm(`${p}_ln1`, x);
+    const q = splitHeads(`${p}_q`, linear(`${p}_q`, n1, d, d), [0, 2, 1, 3]);
+    const k = splitHeads(`${p}_k`, linear(`${p}_k`, n1, d, d), [0, 2, 3, 1]);
+    const v = splitHeads(`${p}_v`, linear(`${p}_v`, n1, d, d), [0, 2, 1, 3]);
+    nodes.push(createNodeProto("MatMul", [q, k], [`${p}_scores`], { name: `${p}_scores_MatMul` }));
+    nodes.push(createNodeProto("Mul", [`${p}_scores`, "attn_scale"], [`${p}_scaled`], { name: `${p}_scale_Mul` }));
+    nodes.push(createNodeProto("Softmax", [`${p}_scaled`], [`${p}_probs`], { name: `${p}_Softmax`, attribute: [int("axis", -1)] }));
+    nodes.push(createNodeProto("MatMul", [`${p}_probs`, v], [`${p}_ctx`], { name: `${p}_ctx_MatMul` }));
+    nodes.push(createNodeProto("Transpose", [`${p}_ctx`], [`${p}_ctx_t`], { name: `${p}_ctx_Transpose`, attribute: [ints("perm", [0, 2, 1, 3])] }));
+    nodes.push(createNodeProto("Reshape", [`${p}_ctx_t`, "merge_shape"], [`${p}_merged`], { name: `${p}_merge_Reshape` }));
+    const o = linear(`${p}_o`, `${p}_merged`, d, d);
+    nodes.push(createNodeProto("Add", [x, o], [`${p}_res1`], { name: `${p}_res1_Add` }));
+    const n2 = layerNorm(`${p}_ln2`, `${p}_res1`);
+    const up = linear(`${p}_ff1`, n2, d, ff);
+    // Exact Gelu as exporters write it: 0.5·x·(1 + erf(x/√2)).
+    nodes.push(createNodeProto("Div", [up, "gelu_sqrt2"], [`${p}_gelu_div`], { name: `${p}_gelu_Div` }));
+    nodes.push(createNodeProto("Erf", [`${p}_gelu_div`], [`${p}_gelu_erf`], { name: `${p}_gelu_Erf` }));
+    nodes.push(createNodeProto("Add", [`${p}_gelu_erf`, "one"], [`${p}_gelu_add`], { name: `${p}_gelu_Add` }));
+    nodes.push(createNodeProto("Mul", [up, `${p}_gelu_add`], [`${p}_gelu_mul`], { name: `${p}_gelu_Mul` }));
+    nodes.push(createNodeProto("Mul", [`${p}_gelu_mul`, "half"], [`${p}_gelu`], { name: `${p}_gelu_half_Mul` }));
+    const down = linear(`${p}_ff2`, `${p}_gelu`, ff, d);
+    nodes.push(createNodeProto("Add", [`${p}_res1`, down], [`${p}_out`], { name: `${p}_res2_Add` }));
+    x = `${p}_out`;
+  }
+  const y = layerNorm("final_ln", x);
+  nodes.push(createNodeProto("Identity", [y], ["y"], { name: "output_Identity" }));
+  return createModel(nodes, 17, init, [createTensorValueInfo("x", DTYPE.FLOAT, ["batch", "seq", d])], [createTensorValueInfo("y", DTYPE.FLOAT, ["batch", "seq", d])]);
+}
