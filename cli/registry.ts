@@ -46,6 +46,7 @@ export const COMMANDS: readonly TCommandEntry[] = [
   cmd(["jobs", "get"], "Show one job: state, stage, progress, artifacts", () => import("./commands/jobs-get")),
   cmd(["jobs", "wait"], "Follow a job until it finishes (exit 1 unless it succeeded)", () => import("./commands/jobs-wait")),
   cmd(["jobs", "cancel"], "Cancel a queued or running job", () => import("./commands/jobs-cancel")),
+  cmd(["jobs", "logs"], "Print a job's log (stage changes, data used, per-step results); --follow until it finishes", () => import("./commands/jobs-logs")),
   cmd(["tune"], "Search for the best compression that keeps a quality floor (goal-driven trials)", () => import("./commands/tune")),
   cmd(["tune", "get"], "Show a tune job's trials, Pareto front and recommendation", () => import("./commands/tune-get")),
   cmd(["download"], "Download a job artifact (default: the compressed model)", () => import("./commands/download")),

@@ -49,6 +49,22 @@ describe("condense datasets / jobs create --calib --eval", () => {
     expect(job.evaluationDatasetId).toBe(evalId);
     const calib = await user.client.api.datasets.get.query({ datasetId: job.calibrationDatasetId });
     expect(calib).toMatchObject({ name: "calib.npz", state: "ready", summary: { sampleCount: 2 } });
+
+    // `jobs logs` prints what the worker wrote, in order, and `--follow` returns once the job is finished.
+    const jobId = (JSON.parse(create.stdout) as { id: string }).id;
+    await env.prisma.jobLog.createMany({
+      data: [
+        { jobId, attempt: 1, level: "info", message: "stage: calibrating" },
+        { jobId, attempt: 1, level: "warn", message: "3 layers kept in float" },
+      ],
+    });
+    await env.prisma.job.update({ where: { id: jobId }, data: { state: "succeeded", finishedAt: new Date() } });
+    const logs = await runCondenseIn(tmp, ["jobs", "logs", jobId, "--follow"]);
+    expect(logs.code, logs.stderr).toBe(0);
+    const lines = logs.stdout.trim().split("\n");
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/ info  #1 stage: calibrating$/);
+    expect(lines[1]).toMatch(/ warn  #1 3 layers kept in float$/);
   });
 
   test("data that does not fit the model: exit 1 with the server's message, no job", async () => {
