@@ -10,18 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { PRESETS } from "../contracts/pipeline";
 import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
-import { computeRandomizedSvd } from "../worker/passes/factorize/svd";
 import { GENERATED_BENCH_MODELS, type TBenchCaseResult } from "./bench-case";
-
-/** Randomized SVD of a 4096×4096 matrix at rank 256 (the size the low-rank pass must handle on 2 cores). */
-function timeLargeSvd(): string {
-  const n = 4096;
-  const a = new Float32Array(n * n);
-  for (let i = 0; i < a.length; i++) a[i] = Math.sin(i * 0.000123) + 0.01 * Math.sin(i * 7.31);
-  const t0 = performance.now();
-  computeRandomizedSvd(a, n, n, { rank: 256, powerIterations: 1, seed: 0 });
-  return `Randomized SVD 4096×4096, rank 256 (+10 oversampling, 1 power iteration), single thread: ${((performance.now() - t0) / 1000).toFixed(1)} s`;
-}
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** One case may calibrate and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
@@ -100,8 +89,6 @@ async function main(): Promise<void> {
       rows.push(r);
     }
   }
-  const svdLine = argv.includes("--no-svd") ? "" : timeLargeSvd();
-  if (svdLine) process.stderr.write(`bench: ${svdLine}\n`);
   const cpu = os.cpus()[0]?.model?.trim() ?? "unknown CPU";
   const doc = [
     "# Quantization benchmark",
@@ -121,7 +108,7 @@ async function main(): Promise<void> {
     "",
     ...[...new Map(rows.filter((r) => r.inputs).map((r) => [r.model, r.inputs!])).entries()].map(([m, d]) => `- ${m}: ${d}`),
     "",
-    svdLine,
+    "The 4096×4096 SVD timing is in bench/factorize-bench.ts (`npm run bench:factorize`).",
     "",
   ].join("\n");
   process.stdout.write(`${formatBenchTable(rows)}\n`);

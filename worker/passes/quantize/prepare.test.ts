@@ -37,6 +37,20 @@ describe("prepareForQuantization", () => {
     await expectSameOutputs(m, p.model, [1, 3, 16, 16]);
   });
 
+  it("leaves a BatchNorm unfolded when folding would overflow float32 (dead channels of real models)", () => {
+    const m = buildConvNet();
+    const scale = m.graph!.initializer.find((t) => t.name === "bn_scale")!;
+    const huge = new Float32Array(scale.dims[0]).fill(3e38);
+    m.graph!.initializer[m.graph!.initializer.indexOf(scale)] = createFloatTensor("bn_scale", scale.dims, huge);
+    const variance = m.graph!.initializer.find((t) => t.name === "bn_var")!;
+    m.graph!.initializer[m.graph!.initializer.indexOf(variance)] = createFloatTensor("bn_var", variance.dims, new Float32Array(variance.dims[0]));
+    const p = prepareForQuantization(m, { upgradeOpset: true });
+    expect(p.stats.batchNormsFolded).toBe(0);
+    expect(countOps(p.model).BatchNormalization).toBe(1);
+    const weights = p.model.graph!.initializer.filter((t) => t.name === "w1");
+    expect(weights).toHaveLength(1);
+  });
+
   it("folds Conv → Mul/Add constants and fuses hard-swish into HardSwish (opset 14)", async () => {
     const rng = createRandom(5);
     const init = [

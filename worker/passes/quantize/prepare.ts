@@ -148,6 +148,11 @@ function restoreFloat16Weights(g: TGraphProto): number {
   return restored;
 }
 
+function isAllFinite(values: Float32Array): boolean {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i])) return false;
+  return true;
+}
+
 /**
  * Conv → BatchNormalization with constant parameters becomes one Conv:
  * W'[c] = W[c]·γ[c]/√(σ²[c]+ε), b'[c] = (b[c] − μ[c])·γ[c]/√(σ²[c]+ε) + β[c].
@@ -187,6 +192,9 @@ export function foldBatchNormIntoConv(g: TGraphProto): number {
       for (let i = 0; i < perOut; i++) newW[c * perOut + i] = w[c * perOut + i] * f;
       newB[c] = (b[c] - mu[c]) * f + be[c];
     }
+    // Dead channels of real models (ppocr_rec) pair weights near 1e-30 with BN factors near 1e38: the product can
+    // overflow float32 to Inf/NaN. Such a fold would poison every later step, so that BN stays unfolded.
+    if (!isAllFinite(newW) || !isAllFinite(newB)) continue;
     const wName = W.name!;
     g.initializer[g.initializer.indexOf(W)] = createFloatTensor(wName, W.dims, newW);
     const bName = B && (idx.consumers.get(B.name!) ?? []).length === 1 ? B.name! : `${conv.name}_bn_bias`;
