@@ -27,6 +27,22 @@ describe("distillModel", () => {
     expect(r.model.graph!.node.map((n) => n.opType)).toEqual(student.graph!.node.map((n) => n.opType));
   });
 
+  it("passes the student on untrained when training only moves it away from the teacher", async () => {
+    // The student is the teacher: held-out fidelity starts perfect, so no epoch can beat it, and a huge lr makes
+    // every epoch worse. The step must hand on the model it received, not the best (still worse) epoch.
+    const teacher = createShapesCnn({ size: 8, widths: [4, 4, 8], seed: 3 });
+    const r = await distillModel({
+      teacher,
+      student: teacher,
+      inputs,
+      settings: { ...DEFAULT_DISTILL_SETTINGS, epochs: 2, batchSize: 16, lr: 0.9, patience: 2 },
+    });
+    expect(r.report.keptUntrained).toBe(true);
+    expect(r.model).toBe(teacher);
+    expect(r.report.after.cosine).toBeCloseTo(1, 6);
+    expect(Math.max(...r.report.epochScores)).toBeLessThan(1 + 1e-3);
+  });
+
   it("rejects a student whose inputs or outputs differ from the teacher's", async () => {
     const teacher = createShapesCnn({ size: 8, widths: [4, 4, 8] });
     const student = createShapesCnn({ size: 8, widths: [4, 4, 8] });

@@ -75,6 +75,11 @@ export type TDistillReport = {
   after: TDistillEval;
   /** Per-epoch held-out score (top-1 agreement for class scores, else cosine). */
   epochScores: number[];
+  /**
+   * True when no epoch beat the student as it came in (held-out score): the untrained student is returned, since a
+   * distill step must never hand on a model further from the teacher than the one it received.
+   */
+  keptUntrained: boolean;
   trainMs: number;
   msPerStep: number;
   /** Mean of each loss term over the first and the last epoch run (how much each part of the loss came down). */
@@ -187,6 +192,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       return { cosine: s.cosine, snrDb: s.snrDb, ...(agreements.length ? { top1Agreement: Math.min(...agreements) } : {}), outputs };
     };
     const before = await evaluate(student);
+    const scoreOf = (e: TDistillEval) => (e.top1Agreement !== undefined ? e.top1Agreement + 1e-3 * e.cosine : e.cosine);
     const epochScores: number[] = [];
     const termSums: { steps: number; values: number[] }[] = [];
     let sinceBest = 0;
@@ -209,7 +215,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       },
       evaluate: async (epoch) => {
         const e = await evaluate(removeFeatureAdapters(session.exportModel()));
-        const score = e.top1Agreement !== undefined ? e.top1Agreement + 1e-3 * e.cosine : e.cosine;
+        const score = scoreOf(e);
         epochScores.push(score);
         input.onEpoch?.(epoch, e);
         if (score > bestScore) {
@@ -220,8 +226,11 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
       },
     });
     const trainMs = performance.now() - t0;
-    const model = removeFeatureAdapters(session.exportModel());
-    const after = await evaluate(model);
+    const trained = removeFeatureAdapters(session.exportModel());
+    const trainedEval = await evaluate(trained);
+    const keptUntrained = scoreOf(trainedEval) < scoreOf(before);
+    const model = keptUntrained ? student : trained;
+    const after = keptUntrained ? before : trainedEval;
     const stride = Math.max(1, Math.ceil(result.losses.length / 100));
     return {
       model,
@@ -237,6 +246,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
         before,
         after,
         epochScores,
+        keptUntrained,
         trainMs: Math.round(trainMs),
         msPerStep: result.steps ? trainMs / result.steps : 0,
         terms: losses.map((l, k) => ({

@@ -115,6 +115,11 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
       },
     });
     const rep = r.report;
+    if (rep.keptUntrained) {
+      warnings.push(
+        `distillation did not improve the student's held-out fidelity to the teacher (cosine ${rep.before.cosine.toFixed(4)} before training): it is passed on untrained; try more epochs, a lower lr or representative data`,
+      );
+    }
     const distillation = {
       teacher: "uploaded model",
       student: student.description,
