@@ -20,20 +20,13 @@ import { computeRandomizedSvdFast } from "../worker/passes/factorize/svd-fast";
 import { createMatrixMultiplier } from "../worker/passes/factorize/ort-matmul";
 import { getRuntimeInfo } from "../worker/runtime/ort";
 import type { TBenchCaseResult } from "./bench-case";
+import { readListFlag } from "./bench-args";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const DEFAULT_MODELS = ["ppocr_cls", "ppocr_rec", "ppocr_det"];
 const DEFAULT_PRESETS = ["low-rank", "cluster", "max-compression", "max-speed"];
 /** A 10 MB model with Tucker-2 on every 3×3 Conv plus evaluation: generous, but a hung case must not stall the run. */
 const CASE_TIMEOUT_MS = 15 * 60 * 1000;
-
-function readListFlag(argv: string[], name: string): string[] | undefined {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i === -1) return undefined;
-  const value = argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
-  if (!value) throw new Error(`--${name} needs a value`);
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
-}
 
 /** One case in its own process (memory and onnxruntime threads of one case do not leak into the next). */
 function runCase(model: string, preset: string): Promise<TBenchCaseResult> {

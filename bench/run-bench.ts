@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { PRESETS } from "../contracts/pipeline";
 import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
 import { GENERATED_BENCH_MODELS, type TBenchCaseResult } from "./bench-case";
+import { readListFlag } from "./bench-args";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 /** One case may calibrate and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
@@ -19,14 +20,6 @@ const QUANTIZATION_PASSES: ReadonlySet<string> = new Set(["int8-dynamic", "int8-
 /** Structure-level presets benchmarked too (issue 6): factorization, clustering and the two combined recipes. */
 const STRUCTURE_PRESETS: readonly string[] = ["low-rank", "cluster", "max-compression", "max-speed"];
 const CASE_TIMEOUT_MS = 15 * 60 * 1000;
-
-function readListFlag(argv: string[], name: string): string[] | undefined {
-  const i = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
-  if (i === -1) return undefined;
-  const value = argv[i].includes("=") ? argv[i].slice(argv[i].indexOf("=") + 1) : argv[i + 1];
-  if (!value) throw new Error(`--${name} needs a value`);
-  return value.split(",").map((s) => s.trim()).filter(Boolean);
-}
 
 function runCase(model: string, preset: string, overrides?: string): Promise<TBenchCaseResult> {
   return new Promise((resolve) => {

@@ -127,10 +127,7 @@ export async function runInt8Static(
   }
   const warnings = [...prepared.warnings];
   if (o.fidelityTarget > 0 && evalFeeds?.length) {
-    const tuned =
-      o.fidelityFallback === "leading"
-        ? await findLeadingFloatLayers(prepared.model, ranges, qdqOpts, evalFeeds, o.fidelityTarget, input.intraOpThreads)
-        : await findSensitiveFloatLayers(prepared.model, ranges, qdqOpts, evalFeeds, o.fidelityTarget, input.intraOpThreads);
+    const tuned = await findFloatLayersForTarget(prepared.model, ranges, qdqOpts, evalFeeds, o.fidelityTarget, o.fidelityFallback, input.intraOpThreads);
     qdqOpts.nodesToExclude = [...qdqOpts.nodesToExclude, ...tuned.kept];
     if (tuned.kept.length > 0) {
       const which = o.fidelityFallback === "leading" ? `the first ${tuned.kept.length} layers` : `the ${tuned.kept.length} most sensitive layers (${tuned.kept.slice(0, 8).join(", ")}${tuned.kept.length > 8 ? ", ..." : ""})`;
@@ -216,56 +213,22 @@ function computeCosineSimilarity(a: Float32Array, b: Float32Array): number {
 }
 
 /**
- * Bisects the number of leading quantizable layers to keep in float so the output cosine on `feeds` reaches
- * `target` (at most half of the layers). Errors of the first layers compound through the whole network, which a
- * one-layer-at-a-time sensitivity scan underrates; keeping the stem in float is the usual remedy (TensorRT,
- * Neural Compressor fallbacks).
+ * Keeps the fewest layers in float, taken in a fixed order, so the output cosine on `feeds` reaches `target` (at most
+ * half of the layers; the count is bisected).
+ * - "sensitivity" (default): layers ranked by the output cosine when each is quantized alone, worst first. Unlike a
+ *   leading prefix this keeps e.g. a late upsampling Conv or a sensitive head in float and quantizes the
+ *   cheap-to-quantize stem, so more of the int8 speed-up survives.
+ * - "leading": the first layers of the graph. Errors of the first layers compound through the whole network, which
+ *   a one-layer-at-a-time scan underrates; keeping the stem in float is the classic remedy (TensorRT, Neural
+ *   Compressor fallbacks).
  */
-async function findLeadingFloatLayers(
+async function findFloatLayersForTarget(
   prepared: TModelProto,
   ranges: ReadonlyMap<string, TTensorRange>,
   opts: TQdqOptions,
   feeds: Record<string, TRuntimeTensor>[],
   target: number,
-  intraOpThreads?: number,
-): Promise<{ kept: string[]; cosine: number; fullCosine: number }> {
-  const layers = listQdqNodes(prepared, opts);
-  const ref = await runOnce(prepared, feeds, intraOpThreads);
-  const measure = async (k: number) => {
-    const m = cloneModel(prepared);
-    const o = { ...opts, nodesToExclude: [...opts.nodesToExclude, ...layers.slice(0, k)] };
-    applyQdq(m, planQdq(m, o, ranges), ranges, o);
-    return compareOutputs(ref, await runOnce(m, feeds, intraOpThreads));
-  };
-  const fullCosine = await measure(0);
-  if (fullCosine >= target || layers.length < 2) return { kept: [], cosine: fullCosine, fullCosine };
-  let lo = 0;
-  let hi = Math.floor(layers.length / 2);
-  let hiCos = await measure(hi);
-  if (hiCos < target) return { kept: layers.slice(0, hi), cosine: hiCos, fullCosine };
-  while (hi - lo > 1) {
-    const mid = (lo + hi) >> 1;
-    const c = await measure(mid);
-    if (c >= target) {
-      hi = mid;
-      hiCos = c;
-    } else lo = mid;
-  }
-  return { kept: layers.slice(0, hi), cosine: hiCos, fullCosine };
-}
-
-/**
- * Mixed precision by sensitivity: ranks the quantizable layers by the output cosine when each is quantized alone,
- * then bisects the number k of most sensitive layers kept in float (at most half) for the fewest that reach
- * `target` with everything else quantized. Unlike a leading prefix this keeps e.g. a late upsampling Conv or a
- * sensitive head in float and quantizes the cheap-to-quantize stem, so more of the int8 speed-up survives.
- */
-async function findSensitiveFloatLayers(
-  prepared: TModelProto,
-  ranges: ReadonlyMap<string, TTensorRange>,
-  opts: TQdqOptions,
-  feeds: Record<string, TRuntimeTensor>[],
-  target: number,
+  order: "sensitivity" | "leading",
   intraOpThreads?: number,
 ): Promise<{ kept: string[]; cosine: number; fullCosine: number }> {
   const ref = await runOnce(prepared, feeds, intraOpThreads);
@@ -278,20 +241,21 @@ async function findSensitiveFloatLayers(
   const fullCosine = await measure([]);
   const layers = listQdqNodes(prepared, opts);
   if (fullCosine >= target || layers.length < 2) return { kept: [], cosine: fullCosine, fullCosine };
-  const ranked = (await measureLayerSensitivity(prepared, ranges, opts, feeds, intraOpThreads)).map((s) => s.node);
+  // The ranking costs one run per layer: only pay for it when the fully quantized model misses the target.
+  const ordered = order === "leading" ? layers : (await measureLayerSensitivity(prepared, ranges, opts, feeds, intraOpThreads)).map((s) => s.node);
   let lo = 0;
-  let hi = Math.floor(ranked.length / 2);
-  let hiCos = await measure(ranked.slice(0, hi));
-  if (hiCos < target) return { kept: ranked.slice(0, hi), cosine: hiCos, fullCosine };
+  let hi = Math.floor(ordered.length / 2);
+  let hiCos = await measure(ordered.slice(0, hi));
+  if (hiCos < target) return { kept: ordered.slice(0, hi), cosine: hiCos, fullCosine };
   while (hi - lo > 1) {
     const mid = (lo + hi) >> 1;
-    const c = await measure(ranked.slice(0, mid));
+    const c = await measure(ordered.slice(0, mid));
     if (c >= target) {
       hi = mid;
       hiCos = c;
     } else lo = mid;
   }
-  return { kept: ranked.slice(0, hi), cosine: hiCos, fullCosine };
+  return { kept: ordered.slice(0, hi), cosine: hiCos, fullCosine };
 }
 
 async function runOnce(m: TModelProto, feeds: Record<string, TRuntimeTensor>[], intraOpThreads?: number) {
