@@ -7,8 +7,9 @@ import { AXIS_TICK, CHART_COLORS, ChartFrame, TOOLTIP_PROPS } from "./charts/cha
 export type TTunePoint = { id: string; label: string; sizeBytes: number; latencyRatio: number; quality: number; onFront: boolean; recommended: boolean };
 
 /**
- * The tune job's trials: size (x) × latency ratio (y), the Pareto front joined by a line, the recommended trial drawn
- * large in the accent colour. Built from the compare page's chart pieces (ChartFrame, colours, tooltip), with the
+ * The tune job's trials: size (x) × latency ratio (y), Pareto-optimal trials in the front colour, the recommended
+ * trial as a star in the accent colour. The front is over size × latency × fidelity, so its points are not joined:
+ * a line through a 3-D front drawn in 2-D would suggest trade-offs that are not there. Built from the compare page's chart pieces (ChartFrame, colours, tooltip), with the
  * extra "recommended" series the compare chart does not have.
  */
 export function TunePareto({ points, metric }: { points: TTunePoint[]; metric: string }) {
@@ -18,7 +19,7 @@ export function TunePareto({ points, metric }: { points: TTunePoint[]; metric: s
   return (
     <ChartFrame
       title="Trials: size × latency"
-      description={`${points.length} finished trials; ${points.filter((p) => p.onFront).length} on the Pareto front${chosen[0] ? `; recommended: ${chosen[0].label}` : ""}. Lower left is smaller and faster.`}
+      description={`${points.length} finished trials; ${points.filter((p) => p.onFront).length} on the Pareto front (size × latency × ${metric})${chosen[0] ? `; recommended: ${chosen[0].label}` : ""}. Lower left is smaller and faster.`}
       height={320}
       testId="tune-pareto-chart"
     >
@@ -44,7 +45,7 @@ export function TunePareto({ points, metric }: { points: TTunePoint[]; metric: s
             }}
           />
           <Legend verticalAlign="top" wrapperStyle={{ fontSize: 13 }} />
-          <Scatter name="Pareto front" data={front} fill={CHART_COLORS.front} line={{ stroke: CHART_COLORS.front, strokeWidth: 2 }} isAnimationActive={false} />
+          <Scatter name="Pareto front" data={front} fill={CHART_COLORS.front} isAnimationActive={false} />
           <Scatter name="Dominated" data={rest} fill={CHART_COLORS.muted} isAnimationActive={false} />
           <Scatter name="Recommended" data={chosen} fill={CHART_COLORS.accent} shape="star" legendType="star" isAnimationActive={false} />
         </ScatterChart>

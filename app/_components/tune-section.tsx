@@ -104,7 +104,7 @@ export function TuneSection({ jobId }: { jobId: string }) {
                     <td data-label="Latency" className="num">
                       {t.latencyRatioP50 === undefined ? "—" : `${t.latencyRatioP50.toFixed(2)}×`}
                     </td>
-                    <td data-label="Notes" className="small">
+                    <td data-label="Notes" className="small" style={{ whiteSpace: "normal", maxWidth: "18rem" }}>
                       {t.jobId === report.recommendedJobId ? <strong>recommended </strong> : null}
                       {t.jobId === report.closestJobId ? <strong>closest </strong> : null}
                       {t.onParetoFront ? "front " : null}

@@ -45,4 +45,9 @@ test("one worker with concurrency 1 finishes a tune job; an unreachable goal ret
   // Nothing met the goal, so no model is published as the recommendation: only the report.
   const artifacts = await kit.prisma.artifact.findMany({ where: { jobId: tuneId } });
   expect(artifacts.map((a) => a.name)).toEqual(["tune-report.json"]);
+  // The job's log tells the search as it happened: the goal, every trial's result, then the explanation.
+  const logs = (await kit.prisma.jobLog.findMany({ where: { jobId: tuneId }, orderBy: { id: "asc" } })).map((l) => l.message);
+  expect(logs[0]).toMatch(/^attempt 1 started on worker .*: keep cosine ≥ 1\.5, minimize latency, at most 3 trials$/);
+  for (const t of trials) expect(logs).toContainEqual(expect.stringMatching(new RegExp(`^trial ${t.preset!.replace(/^tune:/, "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&")} succeeded \\(cosine `)));
+  expect(logs.at(-report.explanation.length)).toBe(report.explanation[0]);
 });

@@ -12,6 +12,7 @@ import type { Logger } from "../../server/logger";
 import { TUNE_QUEUE_NAME, type TJobQueue, type TJobQueueMessage } from "../../server/queue/job-queue";
 import { buildAttemptPrefix, createKeyToken, deletePrefix, getObjectBytes, putObject, type TObjectStore } from "../../server/storage/object-store";
 import { failJob, publishJobResult, readJobState, releaseJob, renewLease, type TJobLease, type TUploadedArtifact } from "../jobs/job-lease";
+import { createJobLogWriter } from "../jobs/job-log-writer";
 import { JobAbortedError } from "../jobs/run-compression-job";
 import { describeModelBytes } from "./model-traits";
 import { runTuneSearch, type TTrialBackend } from "./run-tune-search";
@@ -50,6 +51,21 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
     const job = await claimTuneJob(prisma, jobId, workerId);
     if (!job) return;
     const log = logger.child({ jobId, attempt: job.attempt, component: "tune" });
+    // The job page's Logs panel: what the coordinator decided, trial by trial (JobLog rows, best effort).
+    const jobLog = createJobLogWriter(prisma, { jobId, attempt: job.attempt }, { onWriteError: (err) => log.warn({ err }, "writing tune log lines failed") });
+    const loggedTrialStates = new Map<string, string>();
+    const logTrials = (report: TTuneReport) => {
+      for (const t of report.trials) {
+        if (loggedTrialStates.get(t.jobId) === t.state) continue;
+        loggedTrialStates.set(t.jobId, t.state);
+        const metrics =
+          t.state === "succeeded"
+            ? ` (${goalMetric} ${t.floorValue?.toFixed(4) ?? "?"}, size ${t.sizeRatio !== undefined ? `${(t.sizeRatio * 100).toFixed(1)}%` : "?"}, latency ${t.latencyRatioP50?.toFixed(2) ?? "?"}×)`
+            : "";
+        jobLog.info(`trial ${t.candidateId} ${t.state === "queued" ? "queued" : t.state}${metrics}`);
+      }
+    };
+    let goalMetric = "fidelity";
     const controller = new AbortController();
     active.set(jobId, { lease: job, controller });
     const abortFromDatabase = async () => {
@@ -66,6 +82,8 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
     try {
       log.info("tune job claimed");
       const goal = ZTuneGoal.parse(job.goal);
+      goalMetric = goal.floor.metric;
+      jobLog.info(`attempt ${job.attempt} started on worker ${workerId}: keep ${goal.floor.metric} ≥ ${goal.floor.min}, minimize ${goal.objective}, at most ${goal.budget.maxTrials} trials`);
       const model = await prisma.model.findFirst({ where: { id: job.modelId, workspaceId: job.workspaceId }, select: { storageKey: true, name: true } });
       if (!model) throw new JobFailure("the tune job's model was deleted before the job ran");
       const traits = describeModelBytes(await getObjectBytes(store, model.storageKey));
@@ -82,12 +100,16 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
         startedAtMs: job.startedAt.getTime(),
         knownTrials: new Map(previous?.trials.map((t) => [t.candidateId, { rationale: t.rationale, round: t.round }]) ?? []),
         onProgress: async ({ report, finished, inFlight }) => {
+          logTrials(report);
           const stage = `tuning: ${finished} trial(s) finished, ${inFlight} running`;
           const ours = await writeTuneLiveResult(prisma, job, { kind: "tune", live: true, report }, stage, Math.min(0.99, finished / goal.budget.maxTrials));
           if (!ours) await abortFromDatabase();
         },
       });
       if (controller.signal.aborted) throw controller.signal.reason;
+      logTrials(outcome.report);
+      for (const line of outcome.report.explanation) jobLog.info(line);
+      await jobLog.flush(); // before the job turns succeeded, so a follower sees every line
       const published = await publishTuneResult({ prisma, store, lease: job, report: outcome.report, modelName: model.name }, (p) => (attemptPrefix = p));
       if (published) {
         attemptPrefix = undefined;
@@ -97,15 +119,18 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
       if (controller.signal.aborted) {
         const reason = controller.signal.reason instanceof JobAbortedError ? controller.signal.reason.reason : "aborted";
         log.info({ reason }, "tune job stopped");
+        jobLog.warn(`stopped: ${reason}${reason === "canceled" ? "; unfinished trials are canceled, finished ones stay available" : ""}`);
         // A canceled tune job cancels its unfinished trials; finished ones stay available.
         if (reason === "canceled") await cancelAllTuneTrials(prisma, jobId).catch((e) => log.warn({ err: e }, "could not cancel trials"));
       } else {
         const userError = err instanceof JobFailure ? err.message : isAppError(err) ? err.userMessage : "internal error while tuning; the team has been notified";
         log.error({ err }, "tune job failed");
+        jobLog.error(`failed: ${userError}`);
         if (await failJob(prisma, job, userError).catch(() => false)) await cancelAllTuneTrials(prisma, jobId).catch(() => undefined);
       }
     } finally {
       clearInterval(heartbeat);
+      await jobLog.close();
       active.delete(jobId);
       if (attemptPrefix) await deletePrefix(store, attemptPrefix).catch(() => undefined);
     }

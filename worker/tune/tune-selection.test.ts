@@ -64,6 +64,14 @@ describe("selectRecommendation", () => {
     expect(s.explanation.join("\n")).toMatch(/fast-bad scores better on latency but has cosine 0\.9 < 0\.99/);
   });
 
+  test("says so when the recommendation is no measurable gain over the original", () => {
+    const flat = selectRecommendation([trial("same", 0.9999, 1.01, 0.97), trial("lossy", 0.9, 0.6, 0.3)].map((t) => evaluateTrial(t, goal)), goal);
+    expect(flat.recommendedJobId).toBe("same");
+    expect(flat.explanation[1]).toMatch(/No trial that keeps cosine ≥ 0\.99 is measurably better than the original on latency \(best 1\.01× .*keeping the original model is as good/);
+    const real = selectRecommendation([trial("fast", 0.995, 0.7, 0.3)].map((t) => evaluateTrial(t, goal)), goal);
+    expect(real.explanation.join("\n")).not.toMatch(/measurably better/);
+  });
+
   test("when nothing meets the goal it names the closest trial and the reason", () => {
     const trials = [trial("far", 0.8, 0.5, 0.2), trial("near", 0.985, 0.9, 0.4), trial("slow", 0.999, 1.2, 0.4)].map((t) => evaluateTrial(t, goal));
     const s = selectRecommendation(trials, goal);

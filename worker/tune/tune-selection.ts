@@ -163,6 +163,13 @@ export function selectRecommendation(trials: readonly TTuneTrial[], goal: TTuneG
     explanation.push(
       `Recommended ${best.candidateId} (${describeTrialNumbers(best, goal)}): the best ${describeObjective(goal.objective)} of the ${eligible.length} trial(s) that keep ${floorText}${describeTargets(goal)} and pass the no-regression gate.`,
     );
+    // Honest about a hollow win: meeting the floor is not the same as beating the original on the objective.
+    const bestScore = scoreObjective(best, goal.objective);
+    if (bestScore >= 2 - SLOWER_LATENCY_RATIO) {
+      explanation.push(
+        `No trial that keeps ${floorText} is measurably better than the original on ${describeObjective(goal.objective)} (best ${formatNumber(bestScore, 3)}× of the original, within the ${Math.round((SLOWER_LATENCY_RATIO - 1) * 100)}% noise of interleaved timing): keeping the original model is as good.`,
+      );
+    }
     const better = finished.filter((t) => t !== best && scoreObjective(t, goal.objective) < scoreObjective(best, goal.objective));
     for (const t of better.slice(0, 5)) explanation.push(`${t.candidateId} scores better on ${goal.objective} but ${describeWhyNot(t, goal)}.`);
     return { recommendedJobId: best.jobId, closestJobId: null, metGoal: true, explanation };
