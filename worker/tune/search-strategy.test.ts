@@ -45,6 +45,16 @@ describe("refinements", () => {
     expect(cands.map((c) => c.id)).toContain("int8-static/entropy");
   });
 
+  test("an int8-static trial that kept the floor is retried with its float fallback aimed at the user's floor", () => {
+    const cands = createSearchStrategy().proposeCandidates({ goal, model: cnn, trials: [finished("int8-static", 0.9944, 0.8)] });
+    const aimed = cands.filter((c) => c.id.startsWith("int8-static/") && c.id.includes("@"));
+    expect(aimed.map((c) => c.id)).toEqual(["int8-static/percentile@0.992", "int8-static/minmax@0.992", "int8-static/entropy@0.992"]);
+    expect(aimed[1]!.pipeline.steps[0]).toMatchObject({ pass: "int8-static", options: { calibrationMethod: "minmax", fidelityTarget: 0.992 } });
+    // Expected faster than the trial they refine, so the stop rule keeps searching for them.
+    expect(aimed.every((c) => c.estimate.latencyRatio < 0.8)).toBe(true);
+    expect(cands.map((c) => c.id)).not.toContain("int8-static/keep-4");
+  });
+
   test("pruning that lost the floor is swept to lower ratios and gets a distillation candidate", () => {
     const ids = createSearchStrategy().proposeCandidates({ goal, model: cnn, trials: [finished("prune-channels", 0.8, 0.7)] }).map((c) => c.id);
     expect(ids).toEqual(expect.arrayContaining(["prune-channels/r0.2", "prune-channels/r0.1", "prune-channels/r0.3+distill"]));

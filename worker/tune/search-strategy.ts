@@ -175,6 +175,21 @@ export function proposeRefinements(ctx: TStrategyContext): TCandidate[] {
     }
   }
 
+  // The preset keeps layers in float until its own cosine target (0.995) is met, which can cost much of the
+  // speed-up. When it kept the floor, quantize more: aim the pass at the user's floor (plus a small margin, since the
+  // pass checks on calibration batches and the trial is judged on evaluation data), with each calibration method.
+  if (int8 && meets(int8) && goal.floor.metric === "cosine" && goal.floor.min < 0.995) {
+    const fidelityTarget = Math.min(0.995, Math.max(0, goal.floor.min + 0.002));
+    for (const method of ["percentile", "minmax", "entropy"] as const) {
+      add({
+        id: `int8-static/${method}@${fidelityTarget}`,
+        pipeline: pipelineOf(step.int8Static({ calibrationMethod: method, fidelityTarget })),
+        rationale: `int8-static kept the floor: aim its float fallback at cosine ${fidelityTarget} instead of 0.995 (${method} calibration), so fewer layers stay float`,
+        estimate: measured(int8, { latencyRatio: (int8.latencyRatioP50 ?? 1) * 0.85, sizeRatio: (int8.sizeRatio ?? 1) * 0.95 }),
+      });
+    }
+  }
+
   const prune = done("prune-channels");
   if (prune) {
     const ratios = meets(prune) ? [0.45, 0.6] : [0.2, 0.1];
