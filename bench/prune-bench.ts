@@ -1,7 +1,8 @@
 /**
  * `npx tsx bench/prune-bench.ts`: the pruning targets of the engine issue on the PP-OCR fixtures.
- * - prune-channels (30%, L1): MACs ratio and latency ratio (original and pruned measured interleaved in this run, at
- *   realistic input sizes), output cosine before any fine-tuning (on synthetic text-like document images), and the
+ * - prune-channels (30%, L1): MACs ratio and latency ratio of the pass's output (original and pruned measured
+ *   interleaved in this run, at realistic input sizes), split into what pruning alone and the pass's exact graph
+ *   rewrites alone (optimizeGraph, applied to the original) give; output cosine before any fine-tuning (on synthetic text-like document images), and the
  *   cosine of the same preset ranked by Taylor importance (calibrated on other text-like images);
  * - prune-magnitude (50%): file size ratio vs the same weights stored dense, and whether onnxruntime's outputs equal
  *   the masked-dense model's.
@@ -19,6 +20,7 @@ import { decodeModel, encodeModel } from "../worker/onnx/model-io";
 import type { TModelProto } from "../worker/onnx/onnx-proto";
 import { pruneChannels } from "../worker/passes/prune/prune-channels";
 import { pruneMagnitude } from "../worker/passes/prune/prune-magnitude";
+import { optimizePrunedGraph } from "../worker/passes/prune/optimize-graph";
 import { createInferenceSession, getRuntimeInfo, type TRuntimeTensor } from "../worker/runtime/ort";
 import { getFixtureModel, type TFixtureModelName } from "../tests/fixtures/fetch-models";
 
@@ -69,6 +71,10 @@ type TRow = {
   latencyOriginalMs: number;
   latencyPrunedMs: number;
   latencyRatio: number;
+  /** Pruned graph before the pass's exact rewrites (optimizeGraph), vs the original. */
+  latencyRatioPruningOnly: number;
+  /** The original with the same rewrites and no pruning, vs the original: what the rewrites alone give. */
+  latencyRatioRewritesOnly: number;
   cosine: number;
   /** Cosine of the same preset ranked by Taylor importance on text-like calibration images; or why it fell back. */
   taylorCosine: number | string;
@@ -117,6 +123,16 @@ async function measureCosine(a: TModelProto, b: TModelProto, feedsList: Record<s
   return { cosine: na === 0 || nb === 0 ? (na === nb ? 1 : 0) : dot / Math.sqrt(na * nb), maxAbsDiff };
 }
 
+/** p50 of each model, all measured interleaved in one loop. */
+async function measureLatencies(models: TModelProto[], feeds: Record<string, TRuntimeTensor>, runs: number): Promise<number[]> {
+  const sessions = await Promise.all(models.map((m) => createInferenceSession(encodeModel(m))));
+  try {
+    return (await measureLatencyInterleaved(sessions, feeds, { warmupRuns: 3, runs })).map((l) => l.p50);
+  } finally {
+    for (const s of sessions) await s.release();
+  }
+}
+
 async function measureLatencyRatio(a: TModelProto, b: TModelProto, feeds: Record<string, TRuntimeTensor>, runs: number): Promise<[number, number]> {
   const sa = await createInferenceSession(encodeModel(a));
   const sb = await createInferenceSession(encodeModel(b));
@@ -141,8 +157,14 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
   const channelsMs = performance.now() - t0;
   const macsBefore = await countMacs(model, { feeds });
   const macsAfter = await countMacs(channels.model, { feeds });
-  const [latOrig, latPruned] = await measureLatencyRatio(model, channels.model, feeds, runs);
-  const { cosine } = await measureCosine(model, channels.model, evalFeeds);
+  // The pass's output: pruning, then the exact rewrites of `optimizeGraph` (on by default).
+  const artifact = optimizePrunedGraph(channels.model).model;
+  const [latOrig, latPruned, latPrunedOnly, latRewritesOnly] = await measureLatencies(
+    [model, artifact, channels.model, optimizePrunedGraph(model).model],
+    feeds,
+    runs,
+  );
+  const { cosine } = await measureCosine(model, artifact, evalFeeds);
   const small = { ...c, batch: 1, height: Math.min(c.height, 160), width: Math.min(c.width, 192) };
   const taylor = await pruneChannels(model, {
     ratio: 0.3,
@@ -170,6 +192,8 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
     latencyOriginalMs: latOrig,
     latencyPrunedMs: latPruned,
     latencyRatio: latPruned / latOrig,
+    latencyRatioPruningOnly: latPrunedOnly / latOrig,
+    latencyRatioRewritesOnly: latRewritesOnly / latOrig,
     cosine,
     taylorCosine,
     channelsMs,
@@ -185,11 +209,11 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
 function formatTable(rows: TRow[]): string {
   const f = (v: number, d = 3) => v.toFixed(d);
   const lines = [
-    "| model | input | channels-30% MACs ratio (≤0.6) | params ratio | latency p50 orig → pruned ms | latency ratio (≤0.75) | cosine (no fine-tune) | cosine, Taylor | prune time s | magnitude-50% size ratio vs dense (≤0.6) | gzip ratio | vs original file | max abs diff vs masked dense | sparse/dense latency | storage |",
-    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+    "| model | input | channels-30% MACs ratio (≤0.6) | params ratio | latency p50 orig → pruned ms | latency ratio (≤0.75) | pruning only | rewrites only | cosine (no fine-tune) | cosine, Taylor | prune time s | magnitude-50% size ratio vs dense (≤0.6) | gzip ratio | vs original file | max abs diff vs masked dense | sparse/dense latency | storage |",
+    "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
     ...rows.map(
       (r) =>
-        `| ${r.model} | ${r.inputShape} | ${f(r.macsRatio)} | ${f(r.paramsRatio)} | ${f(r.latencyOriginalMs, 1)} → ${f(r.latencyPrunedMs, 1)} | ${f(r.latencyRatio)} | ${f(r.cosine, 4)} | ${typeof r.taylorCosine === "number" ? f(r.taylorCosine, 4) : r.taylorCosine} | ${f(r.channelsMs / 1000, 1)} | ${f(r.magnitudeSizeRatio)} | ${f(r.magnitudeGzipRatio)} | ${f(r.magnitudeVsOriginalFile)} | ${r.magnitudeMaxAbsDiff.toExponential(1)} | ${f(r.magnitudeLatencyRatio)} | ${r.storage} |`,
+        `| ${r.model} | ${r.inputShape} | ${f(r.macsRatio)} | ${f(r.paramsRatio)} | ${f(r.latencyOriginalMs, 1)} → ${f(r.latencyPrunedMs, 1)} | ${f(r.latencyRatio)} | ${f(r.latencyRatioPruningOnly)} | ${f(r.latencyRatioRewritesOnly)} | ${f(r.cosine, 4)} | ${typeof r.taylorCosine === "number" ? f(r.taylorCosine, 4) : r.taylorCosine} | ${f(r.channelsMs / 1000, 1)} | ${f(r.magnitudeSizeRatio)} | ${f(r.magnitudeGzipRatio)} | ${f(r.magnitudeVsOriginalFile)} | ${r.magnitudeMaxAbsDiff.toExponential(1)} | ${f(r.magnitudeLatencyRatio)} | ${r.storage} |`,
     ),
   ];
   return lines.join("\n");

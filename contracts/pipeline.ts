@@ -205,6 +205,11 @@ export const ZPruneChannelsOptions = z
     roundTo: z.number().int().min(1).max(256).default(8),
     /** Size of symbolic spatial/sequence dims when shapes are observed in onnxruntime. */
     shapeDimSize: z.number().int().min(1).max(4096).default(64),
+    /**
+     * Exact rewrites after pruning (BatchNorm folded into Conv, hard-swish patterns fused into HardSwish, opset raised
+     * where allowed): small models are bound by per-node cost, which channel pruning alone does not reduce.
+     */
+    optimizeGraph: z.boolean().default(true),
   })
   .strict();
 export type TPruneChannelsOptions = z.infer<typeof ZPruneChannelsOptions>;

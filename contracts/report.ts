@@ -130,6 +130,10 @@ export const ZPruningReport = z.object({
     .optional(),
   /** Options actually applied (importance, scope, N:M pattern, ...). */
   settings: z.record(z.string(), z.unknown()).optional(),
+  /** Exact rewrites applied after channel pruning (`optimizeGraph`). */
+  graphOptimization: z
+    .object({ batchNormsFolded: z.number(), affineFolded: z.number(), hardSwishFused: z.number(), opsetUpgraded: z.boolean() })
+    .optional(),
 });
 export type TPruningReport = z.infer<typeof ZPruningReport>;
 

@@ -21,11 +21,14 @@ export function DatasetPicker({
   value,
   onChange,
   disabled,
+  scope,
 }: {
   role: "calibration" | "evaluation";
   value: string;
   onChange: (datasetId: string) => void;
   disabled?: boolean;
+  /** Names a second picker on the same page apart (e.g. "tune"): its label and test ids carry the scope. */
+  scope?: string;
 }) {
   const trpc = useTRPC();
   const client = useTRPCClient();
@@ -61,11 +64,13 @@ export function DatasetPicker({
     }
   };
 
-  const label = role === "calibration" ? "Calibration data" : "Evaluation data";
+  const baseLabel = role === "calibration" ? "Calibration data" : "Evaluation data";
+  const label = scope ? `${scope[0]!.toUpperCase()}${scope.slice(1)} ${baseLabel.toLowerCase()}` : baseLabel;
+  const testKey = scope ? `${scope}-${role}` : role;
   const selected = datasets.data?.items.find((d) => d.id === value);
   const uploading = progress !== null;
   return (
-    <div className="field" data-testid={`dataset-picker-${role}`}>
+    <div className="field" data-testid={`dataset-picker-${testKey}`}>
       <label htmlFor={ids.select}>{label} (optional)</label>
       <div className="actions">
         <select
@@ -89,7 +94,7 @@ export function DatasetPicker({
           type="file"
           accept={DATASET_ACCEPT}
           disabled={disabled || uploading}
-          data-testid={`dataset-file-${role}`}
+          data-testid={`dataset-file-${testKey}`}
           onChange={(e) => {
             const file = e.target.files?.[0];
             e.target.value = "";
@@ -113,7 +118,7 @@ export function DatasetPicker({
         />
       ) : null}
       {selected?.summary ? (
-        <span className="small muted" data-testid={`dataset-summary-${role}`}>
+        <span className="small muted" data-testid={`dataset-summary-${testKey}`}>
           {selected.summary.format}: {selected.summary.tensors.map((t) => `${t.name} ${t.dtype}[${t.shape.join("×")}]`).join(", ")}
           {selected.summary.hasLabels ? " · with labels" : ""}
         </span>

@@ -6,6 +6,7 @@ import { useId, useState, type FormEvent } from "react";
 import { TUNE_FLOOR_METRICS, TUNE_OBJECTIVES, type TTuneFloorMetric, type TTuneObjective } from "../../contracts/tune";
 import { getUserMessage } from "../_lib/errors";
 import { useTRPC } from "../_lib/trpc";
+import { DatasetPicker } from "./dataset-picker";
 import { ErrorAlert } from "./error-alert";
 
 const METRIC_LABELS: Record<TTuneFloorMetric, string> = { cosine: "Output cosine", snrDb: "SNR (dB)", accuracy: "Top-1 accuracy (needs labelled eval data)" };
@@ -23,11 +24,18 @@ export function TuneGoalForm({ modelId, disabledReason }: { modelId: string; dis
   const [min, setMin] = useState("0.99");
   const [objective, setObjective] = useState<TTuneObjective>("latency");
   const [maxTrials, setMaxTrials] = useState("20");
+  const [calibrationDatasetId, setCalibrationDatasetId] = useState("");
+  const [evaluationDatasetId, setEvaluationDatasetId] = useState("");
   const create = useMutation(trpc.tune.create.mutationOptions({ onSuccess: (job) => router.push(`/jobs/${job.id}`) }));
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    create.mutate({ modelId, goal: { floor: { metric, min: Number(min) }, objective, budget: { maxTrials: Number(maxTrials) } } });
+    create.mutate({
+      modelId,
+      goal: { floor: { metric, min: Number(min) }, objective, budget: { maxTrials: Number(maxTrials) } },
+      ...(calibrationDatasetId ? { calibrationDatasetId } : {}),
+      ...(evaluationDatasetId ? { evaluationDatasetId } : {}),
+    });
   };
   const disabled = Boolean(disabledReason) || create.isPending;
   return (
@@ -63,6 +71,11 @@ export function TuneGoalForm({ modelId, disabledReason }: { modelId: string; dis
         <label htmlFor={ids.trials}>Trials at most</label>
         <input id={ids.trials} className="input" type="number" min={1} max={50} value={maxTrials} onChange={(e) => setMaxTrials(e.target.value)} />
       </div>
+      <details className="field">
+        <summary>Data for the trials (optional)</summary>
+        <DatasetPicker scope="tune" role="calibration" value={calibrationDatasetId} onChange={setCalibrationDatasetId} disabled={create.isPending} />
+        <DatasetPicker scope="tune" role="evaluation" value={evaluationDatasetId} onChange={setEvaluationDatasetId} disabled={create.isPending} />
+      </details>
       {create.error ? <ErrorAlert title="The tune job was not created" message={getUserMessage(create.error)} /> : null}
       {disabledReason ? <p className="muted small">{disabledReason}</p> : null}
       <div className="actions">

@@ -64,8 +64,14 @@ describe.each(["ppocr_cls", "ppocr_det"] as const)("pruning %s", (name) => {
     // The last layer feeds the outputs (directly, or through a Softmax over its neurons): never pruned.
     expect(pruning.skipped.some((s) => /graph output|Softmax/.test(s.reason))).toBe(true);
     expect(report.compressed!.latencyMs!.p50).toBeGreaterThan(0);
+    // optimizeGraph (default): BatchNorm is folded into the pruned Convs, nothing of it is left in the artifact.
+    expect(pruning.graphOptimization!.batchNormsFolded).toBeGreaterThan(0);
 
     const prunedModel = decodeModel(compressed.bytes);
+    // Only a BatchNorm after a ConvTranspose (det's head) has no Conv to fold into.
+    const producers = new Map(prunedModel.graph!.node.flatMap((n) => n.output.map((o) => [o, n.opType] as const)));
+    expect(prunedModel.graph!.node.filter((n) => n.opType === "BatchNormalization" && producers.get(n.input[0]!) === "Conv")).toEqual([]);
+    if (name === "ppocr_cls") expect(prunedModel.graph!.node.filter((n) => n.opType === "HardSwish").length).toBe(pruning.graphOptimization!.hardSwishFused);
     expect(prunedModel.graph!.input.map((i) => i.name)).toEqual(original.graph!.input.map((i) => i.name));
     const feeds = generateInputs(original, { dimSizes: DIMS, seed: 11 });
     const want = await runAll(bytes, feeds);
@@ -77,6 +83,28 @@ describe.each(["ppocr_cls", "ppocr_det"] as const)("pruning %s", (name) => {
       console.info(`${name} prune-channels 30%: MACs ratio ${pruning.macs!.ratio.toFixed(3)}, cosine ${cosine.toFixed(4)} (${out})`);
       expect(Number.isFinite(cosine)).toBe(true);
     }
+  });
+
+  it("optimizeGraph changes nothing but rounding: the pass output equals pruning alone", async () => {
+    const bytes = new Uint8Array(await readFile(await getFixtureModel(name)));
+    const run = (optimizeGraph: boolean) =>
+      runPipeline({
+        modelBytes: bytes,
+        modelName: `${name}.onnx`,
+        pipeline: { steps: [{ pass: "prune-channels", options: ZPruneChannelsOptions.parse({ optimizeGraph }) }] },
+        signal: new AbortController().signal,
+        reportProgress: () => {},
+        sensitivityMaxLayers: 0,
+        latencyRuns: 2,
+      });
+    const [plain, optimized] = [await run(false), await run(true)];
+    const modelOf = (r: Awaited<ReturnType<typeof run>>) => r.artifacts.find((a) => a.name.endsWith(".compressed.onnx"))!.bytes;
+    expect(decodeModel(modelOf(optimized)).graph!.node.length).toBeLessThan(decodeModel(modelOf(plain)).graph!.node.length);
+    const feeds = generateInputs(decodeModel(bytes), { dimSizes: DIMS, seed: 3 });
+    const a = await runAll(modelOf(plain), feeds);
+    const b = await runAll(modelOf(optimized), feeds);
+    // Max abs difference, not cosine: the detector's probability map is near zero everywhere on generated inputs.
+    for (const out of Object.keys(a)) expect(compare(a[out], b[out]).maxAbsDiff).toBeLessThan(1e-4);
   });
 
   it("the pruned model equals the original with the removed channels' weights zeroed", async () => {

@@ -51,6 +51,19 @@ describe("tune.create", () => {
     expect(badMetric.message).toMatch(/floor\.metric/);
     const accuracy = await catchError(() => carol.client.api.tune.create.mutate({ modelId: model.id, goal: { floor: { metric: "accuracy", min: 0.9 } } }));
     expect(accuracy.message).toMatch(/accuracy floor needs an evaluation dataset/);
+    // Datasets get jobs.create's checks: someone else's is not found, one still uploading is refused.
+    const erin = await signUpUser(env, "tune-erin");
+    const foreign = await env.prisma.dataset.create({
+      data: { workspaceId: erin.workspaceId, name: "d.npz", state: "ready", sizeBytes: 10n, storageKey: `d-${Date.now()}-${Math.random()}` },
+    });
+    const notMine = await catchError(() => carol.client.api.tune.create.mutate({ modelId: model.id, goal: { floor: { metric: "cosine", min: 0.99 } }, calibrationDatasetId: foreign.id }));
+    expect(notMine.data?.httpStatus).toBe(404);
+    expect(notMine.message).toBe(`dataset ${foreign.id} not found`);
+    const pending = await env.prisma.dataset.create({
+      data: { workspaceId: carol.workspaceId, name: "p.npz", state: "uploading", sizeBytes: 10n, storageKey: `p-${Date.now()}-${Math.random()}` },
+    });
+    const notReady = await catchError(() => carol.client.api.tune.create.mutate({ modelId: model.id, goal: { floor: { metric: "cosine", min: 0.99 } }, evaluationDatasetId: pending.id }));
+    expect(notReady.message).toMatch(/evaluation dataset p\.npz is not ready yet/);
     expect(await env.prisma.job.count({ where: { workspaceId: carol.workspaceId } })).toBe(0);
   });
 

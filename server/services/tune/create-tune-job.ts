@@ -8,6 +8,7 @@ import { findModelById } from "../models/find-model-by-id";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
 import { getWorkspaceWebhookSecret } from "../webhooks/manage-webhook-endpoints";
 import type { TJobWithArtifacts } from "../jobs/find-job-by-id";
+import { assertDatasetUsable } from "../jobs/create-job";
 
 const logger = createLogger("tune");
 
@@ -48,11 +49,9 @@ export async function createTuneJob(
   if (model.state !== "ready") {
     throw new AppError("CONFLICT", { userMessage: `model ${model.id} is not ready yet (it is ${model.state}): finish the upload first` });
   }
+  // The same checks as jobs.create: a ready dataset of the workspace whose tensors fit the model's inputs.
   for (const [role, id] of [["calibration", input.calibrationDatasetId], ["evaluation", input.evaluationDatasetId]] as const) {
-    if (!id) continue;
-    const dataset = await deps.prisma.dataset.findFirst({ where: { id, workspaceId: caller.workspaceId }, select: { state: true, name: true } });
-    if (!dataset) throw new AppError("NOT_FOUND", { userMessage: `${role} dataset ${id} not found` });
-    if (dataset.state !== "ready") throw new AppError("CONFLICT", { userMessage: `${role} dataset ${dataset.name} is not ready (it is ${dataset.state})` });
+    if (id) await assertDatasetUsable(deps, caller, id, role, model.summary);
   }
   if (webhookUrl) await getWorkspaceWebhookSecret(deps, caller.workspaceId);
   const job = await deps.prisma.$transaction(async (tx) => {

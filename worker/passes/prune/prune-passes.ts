@@ -4,6 +4,7 @@ import type { TPassHandler } from "../../pipeline/pass-registry";
 import type { TRuntimeTensor } from "../../runtime/ort";
 import { pruneChannels } from "./prune-channels";
 import { pruneMagnitude, pruneNm } from "./prune-magnitude";
+import { optimizePrunedGraph } from "./optimize-graph";
 
 /** Batches the Taylor criterion averages its gradients over (more add little: the ranking settles quickly). */
 const TAYLOR_MAX_BATCHES = 8;
@@ -63,8 +64,16 @@ export const PRUNE_CHANNELS_PASS: TPassHandler<"prune-channels"> = {
       signal: ctx.signal,
     });
     ctx.logger?.info({ macs: r.report.macs, params: r.report.params }, "prune-channels done");
+    const optimized = ctx.options.optimizeGraph ? optimizePrunedGraph(r.model) : undefined;
     ctx.reportProgress(1);
-    const stats = { macsRatio: r.report.macs?.ratio, paramsBefore: r.report.params.before, paramsAfter: r.report.params.after, ...r.report.settings };
-    return { model: r.model, warnings: r.warnings, report: { pruning: r.report }, stats };
+    const stats = {
+      macsRatio: r.report.macs?.ratio,
+      paramsBefore: r.report.params.before,
+      paramsAfter: r.report.params.after,
+      ...r.report.settings,
+      ...(optimized ? { graphOptimization: optimized.stats } : {}),
+    };
+    const report = { pruning: optimized ? { ...r.report, graphOptimization: optimized.stats } : r.report };
+    return { model: optimized?.model ?? r.model, warnings: [...r.warnings, ...(optimized?.warnings ?? [])], report, stats };
   },
 };
