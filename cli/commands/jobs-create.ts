@@ -4,7 +4,7 @@ import { describeUnsuccessfulJob, followJob, formatJobSucceeded } from "../job-v
 import { printJson } from "../output";
 import { resolvePipelineOption } from "../pipeline-option";
 import { connectToServer } from "../session";
-import { resolveDatasetOption } from "./dataset-option";
+import { createWithJobDatasets } from "./dataset-option";
 import { parseWebhookEventsOption, WEBHOOK_EVENTS_HELP } from "./webhooks-events-option";
 
 /** `condense jobs create`: queues a job for a ready model; with --wait follows it to the end. */
@@ -50,17 +50,14 @@ export const command = defineCommand({
     }
     const { client } = await connectToServer(io, options.url);
     const webhook = options.webhook ? { webhook: { url: options.webhook, events: webhookEvents } } : {};
-    const calibrationDatasetId = await resolveDatasetOption(client, io, options.calib, "calibration");
-    const evaluationDatasetId = await resolveDatasetOption(client, io, options.eval, "evaluation");
-    const data = {
-      ...(calibrationDatasetId ? { calibrationDatasetId } : {}),
-      ...(evaluationDatasetId ? { evaluationDatasetId } : {}),
-    };
-    const created = await client.createJob(
-      choice.kind === "preset"
-        ? { modelId: options.model, preset: choice.preset, ...webhook, ...data }
-        : { modelId: options.model, pipeline: choice.pipeline, ...webhook, ...data },
-      { idempotencyKey },
+    const modelId = options.model;
+    const created = await createWithJobDatasets(client, io, options, (data) =>
+      client.createJob(
+        choice.kind === "preset"
+          ? { modelId, preset: choice.preset, ...webhook, ...data }
+          : { modelId, pipeline: choice.pipeline, ...webhook, ...data },
+        { idempotencyKey },
+      ),
     );
     if (!options.wait) {
       if (options.json) printJson(io, created);

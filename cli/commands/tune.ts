@@ -4,7 +4,7 @@ import { defineCommand, JSON_OPTION, URL_OPTION } from "../command";
 import { CliError, CliUsageError } from "../errors";
 import { formatBytes, formatTable, printJson } from "../output";
 import { connectToServer } from "../session";
-import { resolveDatasetOption } from "./dataset-option";
+import { createWithJobDatasets } from "./dataset-option";
 
 /** `condense tune MODEL_ID --floor cosine>=0.99 --objective latency`: goal-driven search over compression pipelines. */
 export const command = defineCommand({
@@ -32,14 +32,7 @@ export const command = defineCommand({
   async run({ positionals, options, io }) {
     const goal = buildTuneGoal(options);
     const { client } = await connectToServer(io, options.url);
-    const calibrationDatasetId = await resolveDatasetOption(client, io, options.calib, "calibration");
-    const evaluationDatasetId = await resolveDatasetOption(client, io, options.eval, "evaluation");
-    const created = await createTune(client.api, {
-      modelId: positionals[0]!,
-      goal,
-      ...(calibrationDatasetId ? { calibrationDatasetId } : {}),
-      ...(evaluationDatasetId ? { evaluationDatasetId } : {}),
-    });
+    const created = await createWithJobDatasets(client, io, options, (data) => createTune(client.api, { modelId: positionals[0]!, goal, ...data }));
     if (!options.wait) {
       if (options.json) printJson(io, created);
       else {

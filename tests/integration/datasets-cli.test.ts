@@ -67,12 +67,15 @@ describe("condense datasets / jobs create --calib --eval", () => {
     expect(lines[1]).toMatch(/ warn  #1 3 layers kept in float$/);
   });
 
-  test("data that does not fit the model: exit 1 with the server's message, no job", async () => {
+  test("data that does not fit the model: exit 1 with the server's message, no job, and the uploaded file removed again", async () => {
     await writeFile(path.join(tmp, "bad.npz"), encodeNpz({ image: images(2), mask: images(2) }));
     const before = await env.prisma.job.count();
+    const datasetsBefore = await env.prisma.dataset.count();
     const res = await runCondenseIn(tmp, ["jobs", "create", "--model", modelId, "--preset", "int8-static", "--calib", "bad.npz"]);
     expect(res.code).toBe(1);
     expect(res.stderr).toContain("calibration dataset bad.npz: 'image', 'mask' match no model input (the model's inputs are 'x'");
+    expect(res.stderr).toMatch(/removed dataset \S+: it was uploaded for this job, which was not created/);
     expect(await env.prisma.job.count()).toBe(before);
+    expect(await env.prisma.dataset.count()).toBe(datasetsBefore);
   });
 });
