@@ -133,17 +133,6 @@ async function measureLatencies(models: TModelProto[], feeds: Record<string, TRu
   }
 }
 
-async function measureLatencyRatio(a: TModelProto, b: TModelProto, feeds: Record<string, TRuntimeTensor>, runs: number): Promise<[number, number]> {
-  const sa = await createInferenceSession(encodeModel(a));
-  const sb = await createInferenceSession(encodeModel(b));
-  try {
-    const [la, lb] = await measureLatencyInterleaved([sa, sb], feeds, { warmupRuns: 3, runs });
-    return [la.p50, lb.p50];
-  } finally {
-    await sa.release();
-    await sb.release();
-  }
-}
 
 async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow> {
   const bytes = new Uint8Array(await readFile(await getFixtureModel(c.model)));
@@ -180,7 +169,7 @@ async function benchModel(c: (typeof CASES)[number], runs: number): Promise<TRow
 
   const magnitude = pruneMagnitude(model, { sparsity: 0.5 });
   const exact = await measureCosine(magnitude.maskedDenseModel, magnitude.model, evalFeeds);
-  const [latDense, latSparse] = await measureLatencyRatio(magnitude.maskedDenseModel, magnitude.model, feeds, Math.max(5, Math.floor(runs / 2)));
+  const [latDense, latSparse] = await measureLatencies([magnitude.maskedDenseModel, magnitude.model], feeds, Math.max(5, Math.floor(runs / 2)));
   const storageCounts: Record<string, number> = {};
   for (const l of magnitude.report.layers) storageCounts[l.storage ?? "?"] = (storageCounts[l.storage ?? "?"] ?? 0) + 1;
   const size = magnitude.report.size!;

@@ -13,7 +13,7 @@ export type TTunePoint = { id: string; label: string; sizeBytes: number; latency
  * extra "recommended" series the compare chart does not have.
  */
 export function TunePareto({ points, metric }: { points: TTunePoint[]; metric: string }) {
-  const front = points.filter((p) => p.onFront && !p.recommended).sort((a, b) => a.sizeBytes - b.sizeBytes);
+  const front = points.filter((p) => p.onFront && !p.recommended);
   const rest = points.filter((p) => !p.onFront && !p.recommended);
   const chosen = points.filter((p) => p.recommended);
   return (

@@ -7,7 +7,8 @@ import { createLogger, type Logger } from "../../server/logger";
 import { createJobQueue, JOB_QUEUE_NAME, type TJobQueue, type TJobQueueMessage } from "../../server/queue/job-queue";
 import { createObjectStore, deletePrefix } from "../../server/storage/object-store";
 import { isDatabaseConnectionError } from "./is-connection-error";
-import { claimJob, failJob, publishJobResult, readJobState, releaseJob, renewLease, writeJobProgress, type TJobLease } from "./job-lease";
+import { holdJobLease } from "./hold-job-lease";
+import { claimJob, failJob, publishJobResult, releaseJob, writeJobProgress, type TJobLease } from "./job-lease";
 import { createProgressReporter } from "./progress-reporter";
 import { reapStaleJobs } from "./reap-stale-jobs";
 import { describeJobFailure, JobAbortedError, runCompressionJob, type TJobDeps } from "./run-compression-job";
@@ -108,11 +109,8 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
     const claimedAtMs = Date.now(); // metrics (issue 9)
     recordRunningJobs(active.size);
 
-    const abortFromDatabase = async (): Promise<void> => {
-      if (controller.signal.aborted) return;
-      const state = await readJobState(prisma, jobId).catch(() => undefined);
-      if (!controller.signal.aborted) controller.abort(new JobAbortedError(state === "canceled" ? "canceled" : "lease-lost"));
-    };
+    const held = holdJobLease(prisma, job, { heartbeatMs, controller, logger: jobLogger, onHeartbeat: recordWorkerHeartbeat });
+    const abortFromDatabase = held.abortFromDatabase;
 
     let stage = "starting";
     const reporter = createProgressReporter({
@@ -129,20 +127,6 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
       onLost: () => void abortFromDatabase(),
       onError: (err) => jobLogger.warn({ err }, "progress write failed"),
     });
-
-    let beating = false;
-    const heartbeat = setInterval(() => {
-      if (beating || controller.signal.aborted) return;
-      beating = true;
-      recordWorkerHeartbeat();
-      renewLease(prisma, job)
-        .then((ours) => (ours ? undefined : abortFromDatabase()))
-        // The database may be briefly unreachable; the lease only lapses after WORKER_LEASE_SECONDS.
-        .catch((err) => jobLogger.warn({ err }, "heartbeat failed"))
-        .finally(() => {
-          beating = false;
-        });
-    }, heartbeatMs);
 
     let attemptPrefix: string | undefined;
     try {
@@ -186,7 +170,7 @@ export async function startWorker(opts: TStartWorkerOptions): Promise<TWorker> {
         recordJobFinished(job.pipeline, "failed", (Date.now() - claimedAtMs) / 1000, err);
       }
     } finally {
-      clearInterval(heartbeat);
+      held.release();
       reporter.close();
       active.delete(jobId);
       recordRunningJobs(active.size);

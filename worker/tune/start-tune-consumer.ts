@@ -11,7 +11,8 @@ import type { PrismaClient } from "../../generated/prisma/client";
 import type { Logger } from "../../server/logger";
 import { TUNE_QUEUE_NAME, type TJobQueue, type TJobQueueMessage } from "../../server/queue/job-queue";
 import { buildAttemptPrefix, createKeyToken, deletePrefix, getObjectBytes, putObject, type TObjectStore } from "../../server/storage/object-store";
-import { failJob, publishJobResult, readJobState, releaseJob, renewLease, type TJobLease, type TUploadedArtifact } from "../jobs/job-lease";
+import { holdJobLease } from "../jobs/hold-job-lease";
+import { failJob, publishJobResult, releaseJob, type TJobLease, type TUploadedArtifact } from "../jobs/job-lease";
 import { createJobLogWriter } from "../jobs/job-log-writer";
 import { JobAbortedError } from "../jobs/run-compression-job";
 import { describeModelBytes } from "./model-traits";
@@ -68,16 +69,8 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
     let goalMetric = "fidelity";
     const controller = new AbortController();
     active.set(jobId, { lease: job, controller });
-    const abortFromDatabase = async () => {
-      if (controller.signal.aborted) return;
-      const state = await readJobState(prisma, jobId).catch(() => undefined);
-      if (!controller.signal.aborted) controller.abort(new JobAbortedError(state === "canceled" ? "canceled" : "lease-lost"));
-    };
-    const heartbeat = setInterval(() => {
-      renewLease(prisma, job)
-        .then((ours) => (ours ? undefined : abortFromDatabase()))
-        .catch((err) => log.warn({ err }, "tune heartbeat failed"));
-    }, opts.heartbeatMs);
+    const held = holdJobLease(prisma, job, { heartbeatMs: opts.heartbeatMs, controller, logger: log });
+    const abortFromDatabase = held.abortFromDatabase;
     let attemptPrefix: string | undefined;
     try {
       log.info("tune job claimed");
@@ -129,7 +122,7 @@ export async function startTuneConsumer(opts: TTuneConsumerOptions): Promise<TTu
         if (await failJob(prisma, job, userError).catch(() => false)) await cancelAllTuneTrials(prisma, jobId).catch(() => undefined);
       }
     } finally {
-      clearInterval(heartbeat);
+      held.release();
       await jobLog.close();
       active.delete(jobId);
       if (attemptPrefix) await deletePrefix(store, attemptPrefix).catch(() => undefined);
