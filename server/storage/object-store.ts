@@ -51,6 +51,11 @@ export function buildModelKey(workspaceId: string, modelId: string, token: strin
   return `ws/${workspaceId}/models/${modelId}-${token}/model.onnx`;
 }
 
+/** Key of an uploaded dataset; `fileName` must already be one safe path segment (`toSafeFileName`). */
+export function buildDatasetKey(workspaceId: string, datasetId: string, token: string, fileName: string): string {
+  return `ws/${workspaceId}/datasets/${datasetId}-${token}/${fileName}`;
+}
+
 /** Folder of one job attempt's outputs; only the attempt that wins publication gets Artifact rows. */
 export function buildAttemptPrefix(workspaceId: string, jobId: string, attempt: number, token: string): string {
   return `ws/${workspaceId}/jobs/${jobId}/attempt-${attempt}-${token}/`;

@@ -14,7 +14,7 @@ import {
   putObject,
   type TObjectStore,
 } from "../../server/storage/object-store";
-import { materializeDataset } from "../../server/services/datasets/dataset-files";
+import { materializeDataset } from "../data/dataset-files";
 import { openDataSource, type TDataSource } from "../data/data-source";
 import { decodeModel } from "../onnx/model-io";
 import { summarizeModel } from "../onnx/tensor-info";

@@ -8,7 +8,7 @@ import type { Dataset } from "../../../generated/prisma/client";
 import { abortMultipartUpload, completeMultipartUpload, deleteObject, headObjectSize } from "../../storage/object-store";
 import { formatBytes } from "../models/create-upload";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
-import { materializeDataset, summarizeDataset, toSafeFileName } from "./dataset-files";
+import { materializeDataset, summarizeDataset, toSafeFileName } from "../../../worker/data/dataset-files";
 import { findDatasetById } from "./find-dataset-by-id";
 
 /**

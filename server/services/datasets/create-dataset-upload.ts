@@ -1,10 +1,10 @@
 import { AppError } from "../../../contracts/app-error";
 import type { Dataset } from "../../../generated/prisma/client";
-import { createKeyToken, createMultipartUpload } from "../../storage/object-store";
+import { buildDatasetKey, createKeyToken, createMultipartUpload } from "../../storage/object-store";
 import { assertStorageQuota } from "../limits/check-quotas";
 import { choosePartBytes, formatBytes } from "../models/create-upload";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
-import { buildDatasetKey, DATASET_FILE_TYPES, detectDatasetFileType, MAX_DATASET_BYTES } from "./dataset-files";
+import { DATASET_FILE_TYPES, detectDatasetFileType, MAX_DATASET_BYTES, toSafeFileName } from "../../../worker/data/dataset-files";
 
 export type TCreatedDatasetUpload = { dataset: Dataset; uploadId: string; partBytes: number; partCount: number };
 
@@ -34,7 +34,7 @@ export async function createDatasetUpload(
   const partBytes = choosePartBytes(input.sizeBytes, deps.config.UPLOAD_PART_BYTES);
   const partCount = Math.ceil(input.sizeBytes / partBytes);
   const datasetId = crypto.randomUUID();
-  const storageKey = buildDatasetKey(caller.workspaceId, datasetId, createKeyToken(), input.name);
+  const storageKey = buildDatasetKey(caller.workspaceId, datasetId, createKeyToken(), toSafeFileName(input.name));
   const uploadId = await createMultipartUpload(deps.store, storageKey, "application/octet-stream");
   const dataset = await deps.prisma.dataset.create({
     data: { id: datasetId, workspaceId: caller.workspaceId, name: input.name, state: "uploading", sizeBytes: BigInt(input.sizeBytes), storageKey, uploadId, partBytes },

@@ -7,7 +7,7 @@ import { assertConcurrentJobsQuota, lockWorkspaceJobs } from "../limits/check-qu
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
 import { getWorkspaceWebhookSecret } from "../webhooks/manage-webhook-endpoints";
 import { validateWebhookUrl } from "../webhooks/webhook-target";
-import { checkDatasetFitsModel, ZDatasetSummary } from "../datasets/dataset-files";
+import { checkDatasetFitsModel, ZDatasetSummary } from "../../../worker/data/dataset-files";
 import { findDatasetById } from "../datasets/find-dataset-by-id";
 import { findModelById } from "../models/find-model-by-id";
 import { ZTensorInfo } from "../../../contracts/report";

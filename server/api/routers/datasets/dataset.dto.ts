@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ZModelState } from "../../../../contracts/job-state";
 import type { Dataset } from "../../../../generated/prisma/client";
-import { ZDatasetSummary } from "../../../services/datasets/dataset-files";
+import { ZDatasetSummary } from "../../../../worker/data/dataset-files";
 
 /** A dataset as the API returns it: sizes as numbers, timestamps as ISO strings, no storage key. */
 export const ZDatasetDto = z.object({

@@ -3,7 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import { zipSync } from "fflate";
 import { afterEach, describe, expect, it } from "vitest";
-import { encodeNpy } from "../../../worker/data/npy";
+import { encodeNpy } from "./npy";
 import { checkDatasetFitsModel, detectDatasetFileType, extractTar, extractZip, summarizeDataset, type TDatasetSummary } from "./dataset-files";
 
 const dirs: string[] = [];

@@ -4,14 +4,14 @@ import path from "node:path";
 import { pipeline } from "node:stream/promises";
 import { unzipSync } from "fflate";
 import { z } from "zod";
-import { AppError } from "../../../contracts/app-error";
-import type { TTensorInfo } from "../../../contracts/report";
-import { matchArraysToInputs } from "../../../worker/data/data-source";
-import { formatDims } from "../../../worker/data/host-tensor";
-import { openNpyFile } from "../../../worker/data/npy";
-import { openNpz } from "../../../worker/data/npz";
-import { readTensorProto } from "../../../worker/data/tensor-proto-file";
-import { getObjectStream, type TObjectStore } from "../../storage/object-store";
+import { AppError } from "../../contracts/app-error";
+import type { TTensorInfo } from "../../contracts/report";
+import { matchArraysToInputs } from "./data-source";
+import { formatDims } from "./host-tensor";
+import { openNpyFile } from "./npy";
+import { openNpz } from "./npz";
+import { readTensorProto } from "./tensor-proto-file";
+import { getObjectStream, type TObjectStore } from "../../server/storage/object-store";
 
 /**
  * Calibration / evaluation datasets as files: which uploads are accepted, how bundles are unpacked (defensively:
@@ -67,11 +67,6 @@ export function toSafeFileName(name: string): string {
   const base = name.split(/[\\/]/).pop() ?? "";
   const safe = base.replace(/[^\w.\-]/g, "_").replace(/^\.+/, "_").slice(-120);
   return safe.length > 0 ? safe : "data";
-}
-
-/** Storage key of an uploaded dataset (unguessable, like model keys). */
-export function buildDatasetKey(workspaceId: string, datasetId: string, token: string, fileName: string): string {
-  return `ws/${workspaceId}/datasets/${datasetId}-${token}/${toSafeFileName(fileName)}`;
 }
 
 /**
