@@ -64,7 +64,7 @@ export const COMMANDS: readonly TCommandEntry[] = [
     path: ["serve"],
     summary: "Start the platform (web app + worker; embedded database and storage unless configured)",
     help: [
-      "usage: condense serve [--port N] [--data-dir DIR] [--no-worker] [--no-migrate]",
+      "usage: condense serve [--port N] [--data-dir DIR] [--no-worker] [--no-migrate] [--no-build]",
       "",
       "Starts the web app and one worker. Without DATABASE_URL / S3_ENDPOINT it also starts an embedded",
       "PostgreSQL (PGlite) and S3 server (s3rver) bound to 127.0.0.1, keeping data under DATA_DIR (default ./.data).",
@@ -74,6 +74,7 @@ export const COMMANDS: readonly TCommandEntry[] = [
       "  --data-dir DIR  Where embedded PostgreSQL and storage keep their data (default $DATA_DIR, else ./.data)",
       "  --no-worker     Do not start a worker (run `condense worker` separately)",
       "  --no-migrate    Skip database migrations at start",
+      "  --no-build      Serve the existing portal build as it is (default: build when missing or stale)",
       "",
       "Environment: PORT, HOST, DATA_DIR, DATABASE_URL, S3_ENDPOINT, S3_BUCKET, S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY,",
       "LOG_LEVEL, ... (see README).",

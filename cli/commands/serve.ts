@@ -1,42 +1,41 @@
 import path from "node:path";
 import { ConfigError, loadConfig, type TConfig } from "../../server/config";
 import { startPlatform, type TPlatform } from "../../server/start/start-platform";
+import { parseArgs, type TOptionsSpec } from "../args";
 import { CliError, CliUsageError } from "../errors";
 
 const USAGE = "usage: condense serve [--port N] [--data-dir DIR] [--no-worker] [--no-migrate] [--no-build]";
 
 export type TServeArgs = { port?: number; dataDir?: string; worker: boolean; migrate: boolean; build: boolean };
 
-/** Parses `condense serve` flags; wrong ones throw CliUsageError (exit 2). */
+const SERVE_OPTIONS = {
+  port: { type: "string", valueName: "N", description: "Port of the web app" },
+  "data-dir": { type: "string", valueName: "DIR", description: "Where embedded PostgreSQL and storage keep their data" },
+  "no-worker": { type: "boolean", description: "Do not start a worker" },
+  "no-migrate": { type: "boolean", description: "Skip database migrations at start" },
+  "no-build": { type: "boolean", description: "Serve the existing portal build as it is" },
+} as const satisfies TOptionsSpec;
+
+/** Parses `condense serve` flags with the CLI's one parser; wrong ones throw CliUsageError (exit 2). */
 export function parseServeArgs(args: readonly string[]): TServeArgs {
-  const out: TServeArgs = { worker: true, migrate: true, build: true };
-  for (let i = 0; i < args.length; i++) {
-    const word = args[i];
-    const eq = word.indexOf("=");
-    const name = eq === -1 ? word : word.slice(0, eq);
-    const takeValue = (): string => {
-      if (eq !== -1) return word.slice(eq + 1);
-      const value = args[++i];
-      if (value === undefined || value.startsWith("--")) throw new CliUsageError(`${name} needs a value\n${USAGE}`);
-      return value;
-    };
-    if (name === "--port") {
-      const port = Number(takeValue());
-      if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`--port must be a whole number from 1 to 65535\n${USAGE}`);
-      out.port = port;
-    } else if (name === "--data-dir") {
-      const dir = takeValue();
-      if (!dir.trim()) throw new CliUsageError(`--data-dir needs a folder\n${USAGE}`);
-      out.dataDir = dir;
-    } else if (word === "--no-worker") {
-      out.worker = false;
-    } else if (word === "--no-migrate") {
-      out.migrate = false;
-    } else if (word === "--no-build") {
-      out.build = false;
-    } else {
-      throw new CliUsageError(`unknown option "${word}"\n${USAGE}`);
-    }
+  let parsed;
+  try {
+    parsed = parseArgs(args, { options: SERVE_OPTIONS });
+  } catch (err) {
+    if (err instanceof CliUsageError) throw new CliUsageError(`${err.message}\n${USAGE}`);
+    throw err;
+  }
+  const { options, positionals } = parsed;
+  if (positionals.length > 0) throw new CliUsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  const out: TServeArgs = { worker: !options["no-worker"], migrate: !options["no-migrate"], build: !options["no-build"] };
+  if (options.port !== undefined) {
+    const port = Number(options.port);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new CliUsageError(`--port must be a whole number from 1 to 65535\n${USAGE}`);
+    out.port = port;
+  }
+  if (options["data-dir"] !== undefined) {
+    if (!options["data-dir"].trim()) throw new CliUsageError(`--data-dir needs a folder\n${USAGE}`);
+    out.dataDir = options["data-dir"];
   }
   return out;
 }

@@ -1,39 +1,43 @@
 import { ConfigError, loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
+import { parseArgs, type TOptionsSpec } from "../args";
 import { CliError, CliUsageError } from "../errors";
 
 const USAGE = "usage: condense worker [--concurrency N] [--id NAME] [--drain-timeout SECONDS]";
 
 type TWorkerArgs = { concurrency?: number; id?: string; drainTimeoutSeconds?: number };
 
-/** Parses `condense worker` flags; wrong ones throw CliUsageError (exit 2). */
+const WORKER_OPTIONS = {
+  concurrency: { type: "string", valueName: "N", description: "Jobs run at once" },
+  id: { type: "string", valueName: "NAME", description: "Worker name in logs and job records" },
+  "drain-timeout": { type: "string", valueName: "SECONDS", description: "How long a stop waits for running jobs" },
+} as const satisfies TOptionsSpec;
+
+/** Parses `condense worker` flags with the CLI's one parser; wrong ones throw CliUsageError (exit 2). */
 export function parseWorkerArgs(args: readonly string[]): TWorkerArgs {
+  let parsed;
+  try {
+    parsed = parseArgs(args, { options: WORKER_OPTIONS });
+  } catch (err) {
+    if (err instanceof CliUsageError) throw new CliUsageError(`${err.message}\n${USAGE}`);
+    throw err;
+  }
+  const { options, positionals } = parsed;
+  if (positionals.length > 0) throw new CliUsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
   const out: TWorkerArgs = {};
-  for (let i = 0; i < args.length; i++) {
-    const word = args[i];
-    const eq = word.indexOf("=");
-    const name = eq === -1 ? word : word.slice(0, eq);
-    const takeValue = (): string => {
-      if (eq !== -1) return word.slice(eq + 1);
-      const value = args[++i];
-      if (value === undefined) throw new CliUsageError(`${name} needs a value\n${USAGE}`);
-      return value;
-    };
-    if (name === "--concurrency") {
-      const n = Number(takeValue());
-      if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliUsageError(`--concurrency must be a whole number from 1 to 64\n${USAGE}`);
-      out.concurrency = n;
-    } else if (name === "--id") {
-      const id = takeValue();
-      if (!/^[\w.\-]{1,64}$/.test(id)) throw new CliUsageError(`--id may use letters, digits, ".", "_" and "-" (at most 64)\n${USAGE}`);
-      out.id = id;
-    } else if (name === "--drain-timeout") {
-      const s = Number(takeValue());
-      if (!Number.isFinite(s) || s < 0) throw new CliUsageError(`--drain-timeout must be a number of seconds >= 0\n${USAGE}`);
-      out.drainTimeoutSeconds = s;
-    } else {
-      throw new CliUsageError(`unknown option "${word}"\n${USAGE}`);
-    }
+  if (options.concurrency !== undefined) {
+    const n = Number(options.concurrency);
+    if (!Number.isInteger(n) || n < 1 || n > 64) throw new CliUsageError(`--concurrency must be a whole number from 1 to 64\n${USAGE}`);
+    out.concurrency = n;
+  }
+  if (options.id !== undefined) {
+    if (!/^[\w.\-]{1,64}$/.test(options.id)) throw new CliUsageError(`--id may use letters, digits, ".", "_" and "-" (at most 64)\n${USAGE}`);
+    out.id = options.id;
+  }
+  if (options["drain-timeout"] !== undefined) {
+    const seconds = Number(options["drain-timeout"]);
+    if (!Number.isFinite(seconds) || seconds < 0) throw new CliUsageError(`--drain-timeout must be a number of seconds >= 0\n${USAGE}`);
+    out.drainTimeoutSeconds = seconds;
   }
   return out;
 }
