@@ -2,7 +2,7 @@ import { writeFile } from "node:fs/promises";
 import { expect, test } from "@playwright/test";
 import { encodeNpz } from "../../worker/data/npz";
 import { getFixtureModel } from "../fixtures/fetch-models";
-import { signUpToModels, snap, uniqueEmail } from "./e2e-helpers";
+import { createTextLineImages, signUpToModels, snap, uniqueEmail } from "./e2e-helpers";
 
 /**
  * Calibration data, job logs and upload resume in the portal, against the real stack: a .npz uploaded from the
@@ -10,19 +10,9 @@ import { signUpToModels, snap, uniqueEmail } from "./e2e-helpers";
  * network is resumed after a page reload and sends only the missing parts. Screenshots go to test-results/.
  */
 
-function makeImages(n: number): Float32Array {
-  const data = new Float32Array(n * 3 * 48 * 192);
-  let s = 7;
-  for (let i = 0; i < data.length; i++) {
-    s = (s * 1103515245 + 12345) >>> 0;
-    data[i] = (s >>> 8) / 2 ** 24;
-  }
-  return data;
-}
-
 test("upload calibration data from the new-job form, run int8-static with it, follow the job's logs", async ({ page }, testInfo) => {
   const npzPath = testInfo.outputPath("cls-calib.npz");
-  await writeFile(npzPath, encodeNpz({ x: { dtype: "float32", dims: [8, 3, 48, 192], data: makeImages(8) } }));
+  await writeFile(npzPath, encodeNpz({ x: { dtype: "float32", dims: [8, 3, 48, 192], data: createTextLineImages(8) } }));
   await signUpToModels(page, uniqueEmail("data"));
   await page.getByTestId("model-file-input").setInputFiles(await getFixtureModel("ppocr_cls"));
   await expect(page.getByTestId("upload-item").first()).toHaveAttribute("data-status", "ready", { timeout: 60_000 });

@@ -62,3 +62,14 @@ export async function startWebhookReceiver(): Promise<{ url: string; received: T
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/** `n` seeded pseudo-random images shaped like ppocr_cls's input (3×48×192), values in [0, 1). */
+export function createTextLineImages(n: number): Float32Array {
+  const data = new Float32Array(n * 3 * 48 * 192);
+  let s = 7;
+  for (let i = 0; i < data.length; i++) {
+    s = (s * 1103515245 + 12345) >>> 0;
+    data[i] = (s >>> 8) / 2 ** 24;
+  }
+  return data;
+}
