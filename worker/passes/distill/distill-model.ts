@@ -46,6 +46,12 @@ export type TDistillSettings = {
   attentionWeight?: number;
 };
 
+/**
+ * Exact rewrites distillation applies to the student before differentiating (BatchNorm folded into Conv, hard-swish
+ * patterns fused): the same function with fewer nodes to run and differentiate; the distilled model keeps them.
+ */
+export const DISTILL_GRAPH_REWRITES = { foldBatchNorm: true, fuseHardSwish: true } as const;
+
 export const DEFAULT_DISTILL_SETTINGS: TDistillSettings = {
   epochs: 10,
   batchSize: 32,
@@ -168,7 +174,7 @@ export async function distillModel(input: TDistillInput): Promise<{ model: TMode
   }
 
   const feedShapes = Object.fromEntries(Object.entries(input.inputs).map(([k, t]) => [k, [batchSize, ...t.dims.slice(1)]]));
-  const graph = await buildTrainingGraph(trainStudent, { feedShapes, losses, foldBatchNorm: true });
+  const graph = await buildTrainingGraph(trainStudent, { feedShapes, losses, ...DISTILL_GRAPH_REWRITES });
   const classes = teacherOut[teacherLogits[0]!]!.dims.at(-1)!;
   const columns: Record<string, THostTensor> = { ...input.inputs };
   graph.targets.forEach((t, i) => {

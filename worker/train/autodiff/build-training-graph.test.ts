@@ -102,13 +102,55 @@ describe("gradient rules match finite differences", () => {
       samples: 16,
     }));
 
-  it("pointwise 1×1 Conv over a batch (weight gradient as one Gemm)", () =>
+  it("pointwise 1×1 Conv over a batch, widening (weight gradient as a batched MatMul)", () =>
     expectGradientsMatch({
       nodes: [node("Conv", ["x", "w"], ["y"])],
       params: { x: { dims: [3, 4, 2, 5] }, w: { dims: [6, 4, 1, 1] } },
       output: "y",
       samples: 12,
     }));
+
+  it("pointwise 1×1 Conv narrowing (the other operand transposed), one sample and a batch", async () => {
+    await expectGradientsMatch({ nodes: [node("Conv", ["x", "w"], ["y"])], params: { x: { dims: [1, 7, 3, 2] }, w: { dims: [3, 7, 1, 1] } }, output: "y", samples: 21 });
+    await expectGradientsMatch({ nodes: [node("Conv", ["x", "w"], ["y"])], params: { x: { dims: [2, 7, 3, 2] }, w: { dims: [3, 7, 1, 1] } }, output: "y", samples: 21 });
+  });
+
+  it("depthwise 5×5 Conv with strides [2, 1] and pads 2 (MobileNetV3's shape), and a 1-D depthwise Conv", async () => {
+    await expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 3), ints("strides", [2, 1]), ints("pads", [2, 2, 2, 2])] })],
+      params: { x: { dims: [2, 3, 5, 7] }, w: { dims: [3, 1, 5, 5] } },
+      output: "y",
+      samples: 75,
+    });
+    await expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 2), ints("strides", [2]), ints("pads", [1, 0]), ints("dilations", [2])] })],
+      params: { x: { dims: [3, 2, 9] }, w: { dims: [2, 1, 3] } },
+      output: "y",
+      samples: 6,
+    });
+  });
+
+  it("depthwise weight gradient in blocks: a row wider than one block, 1-D, and a k×1 kernel", async () => {
+    // Last axis 36 outputs wide: 3 blocks of 16, the last zero-padded; asymmetric pads on both axes.
+    await expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 2), ints("strides", [2, 1]), ints("pads", [1, 2, 0, 1])] })],
+      params: { x: { dims: [2, 2, 3, 37] }, w: { dims: [2, 1, 3, 5] } },
+      output: "y",
+      samples: 30,
+    });
+    await expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 2), ints("pads", [1, 1])] })],
+      params: { x: { dims: [2, 2, 20] }, w: { dims: [2, 1, 3] } },
+      output: "y",
+      samples: 6,
+    });
+    await expectGradientsMatch({
+      nodes: [node("Conv", ["x", "w"], ["y"], { attribute: [int("group", 3), ints("dilations", [2, 1]), ints("pads", [1, 0, 2, 0])] })],
+      params: { x: { dims: [2, 3, 6, 4] }, w: { dims: [3, 1, 3, 1] } },
+      output: "y",
+      samples: 9,
+    });
+  });
 
   it("Resize nearest: 2× upsampling by scales (half_pixel), sizes with asymmetric floor, align_corners", () =>
     expectGradientsMatch({
@@ -249,6 +291,52 @@ describe("training graph construction", () => {
       output: "y",
     };
     await expectGradientsMatch(spec);
+  });
+
+  it("fuses hard-swish patterns when asked: same outputs and gradients, HardSwish exported, named values kept", async () => {
+    // y = Conv(x)·Clip(Conv(x) + 3, 0, 6)/6 twice; the second pattern's Clip output is a loss term, so it stays.
+    const nodes = [
+      node("Conv", ["x", "w"], ["c"]),
+      node("Add", ["c", "three"], ["a"]),
+      node("Clip", ["a", "zero", "six"], ["k"]),
+      node("Mul", ["c", "k"], ["m"]),
+      node("Div", ["m", "six"], ["h"]),
+      node("Add", ["h", "three"], ["a2"]),
+      node("Clip", ["a2", "zero", "six"], ["k2"]),
+      node("Mul", ["h", "k2"], ["m2"]),
+      node("Div", ["m2", "six"], ["y"]),
+    ];
+    const scalars = [f32("three", [3], []), f32("zero", [0], []), f32("six", [6], [])];
+    const model = createTestModel({
+      nodes,
+      // Conv outputs spread over every piece of the hard-swish (below −3, between, above 3).
+      params: { x: { dims: [2, 2, 3, 3], values: Array.from({ length: 36 }, (_, i) => ((i * 7) % 36) / 3 - 6) }, w: { dims: [3, 2, 1, 1], values: [1, 0.5, -0.7, 0.9, 0.4, -1.2] } },
+      constants: scalars,
+      frozen: ["x"],
+      output: "y",
+    });
+    const losses = [
+      { kind: "mse" as const, output: "y", weight: 1 },
+      { kind: "mse" as const, output: "k2", weight: 0.5 },
+    ];
+    const plain = await buildTrainingGraph(model, { feedShapes: {}, losses, isTrainable: (t) => t.name === "w" });
+    const fused = await buildTrainingGraph(model, { feedShapes: {}, losses, fuseHardSwish: true, isTrainable: (t) => t.name === "w" });
+    expect(fused.forward.graph!.node.map((n) => n.opType)).toEqual(["Conv", "HardSwish", "Add", "Clip", "Mul", "Div"]);
+    expect(plain.forward.graph!.node.some((n) => n.opType === "HardSwish")).toBe(false);
+    const step = async (graph: typeof plain) => {
+      const session = await TrainingSession.create(graph);
+      try {
+        const feeds = Object.fromEntries(graph.targets.map((t) => [t.name, { dtype: "float32" as const, dims: t.dims, data: new Float32Array(t.dims.reduce((a, b) => a * b, 1)).fill(0.25) }]));
+        const r = await session.computeGradients(feeds);
+        return { loss: r.loss, grad: Float32Array.from(r.grads.get("w")!) };
+      } finally {
+        await session.release();
+      }
+    };
+    const [a, b] = [await step(plain), await step(fused)];
+    expect(b.loss).toBeCloseTo(a.loss, 4);
+    expect(Math.max(...a.grad.map(Math.abs))).toBeGreaterThan(0.01);
+    a.grad.forEach((v, i) => expect(b.grad[i]).toBeCloseTo(v, 4));
   });
 
   it("folds BatchNormalization into the Conv when asked: the exported model has no BN and computes the same", async () => {

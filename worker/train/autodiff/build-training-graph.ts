@@ -10,6 +10,7 @@ import { describeNode, listSubgraphs, readConstantNodeTensor, sortModelTopologic
 import { createTensorValueInfo, type TModelProto, type TNodeProto, type TTensorProto } from "../../onnx/onnx-proto";
 import { createNameFactory, getDefaultOpset } from "../../passes/quantize/onnx-helpers";
 import { upgradeOpsetTo13 } from "../../passes/quantize/opset-upgrade";
+import { fuseHardSwish } from "../../passes/quantize/graph-cleanups";
 import { foldBatchNormIntoConv } from "../../passes/quantize/prepare";
 import { GraphBuilder } from "./graph-builder";
 import type { TGradContext, TGradRule, TOpType } from "./grad-rule";
@@ -33,6 +34,13 @@ export type TBuildTrainingGraphOptions = {
    * model is then exported folded. Off for callers that need gradients of the original tensors (Taylor saliency).
    */
   foldBatchNorm?: boolean;
+  /**
+   * Fuse x·Clip(x+3, 0, 6)/6 and x·HardSigmoid(x) into HardSwish before differentiating (default false). The same
+   * function in one forward node and one gradient rule instead of four nodes and their eight gradient nodes
+   * (~15% of a MobileNetV3 step); the trained model is then exported with HardSwish (opset ≥ 14, which training
+   * raises to anyway). Values named by loss terms or extra outputs are never fused away.
+   */
+  fuseHardSwish?: boolean;
 };
 
 export type TTrainableParam = { name: string; dims: number[]; gradName: string; initial: Float32Array };
@@ -58,6 +66,7 @@ export async function buildTrainingGraph(forward: TModelProto, opts: TBuildTrain
   const rules = opts.rules ?? GRAD_RULES;
   const model = prepareModel(forward);
   if (opts.foldBatchNorm) foldBatchNormIntoConv(model.graph!);
+  if (opts.fuseHardSwish) fuseHardSwishKeeping(model, [...opts.losses.map((l) => l.output), ...(opts.extraOutputs ?? [])]);
   const preparedForward = structuredClone(model);
   const g = model.graph!;
   const opset = getDefaultOpset(model);
@@ -163,6 +172,18 @@ export async function buildTrainingGraph(forward: TModelProto, opts: TBuildTrain
     feedShapes: Object.fromEntries(Object.entries(opts.feedShapes).map(([k, v]) => [k, [...v]])),
     extraOutputs,
   };
+}
+
+/** Fuses hard-swish patterns; `keep` values are graph outputs meanwhile, so the fusion cannot remove them. */
+function fuseHardSwishKeeping(model: TModelProto, keep: readonly string[]): void {
+  const g = model.graph!;
+  const outputs = g.output;
+  g.output = [...outputs, ...keep.map((name) => ({ name, metadataProps: [] }))];
+  try {
+    fuseHardSwish(g, true);
+  } finally {
+    g.output = outputs;
+  }
 }
 
 /** Copies the model, raises it to the training opset and turns float Constant nodes into initializers. */

@@ -1,8 +1,10 @@
 /**
  * Conv gradients (any spatial rank, strides, pads incl. auto_pad, dilations, groups incl. depthwise).
  * Input gradient: ConvTranspose with the forward weights and an explicit output_padding (RECIPE: `output_shape`
- * silently gives a wrong gradient when output_padding would exceed 1). Weight gradient: unfold (Pad + one strided
- * Slice per kernel offset) and one batched MatMul per group, which RECIPE measured ~18% faster than a grouped Conv.
+ * silently gives a wrong gradient when output_padding would exceed 1); depthwise as a flipped-kernel Conv. Weight
+ * gradient by layer kind: depthwise as blocked GEMMs over the last axis, 1×1 as one batched MatMul, other ungrouped
+ * layers as a Conv with batch and channels swapped, other grouped layers as an unfold (Pad + one strided Slice per
+ * kernel offset) and one batched MatMul per group. Each form was chosen by profiling MobileNet-like layers.
  */
 import { countElements } from "../graph-builder";
 import type { TGradContext, TGradRule } from "../grad-rule";
@@ -161,12 +163,91 @@ function emitWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], w
   return b.emit1("Reshape", [dw, b.constInt64(ws)]);
 }
 
+/** Output positions per block on the last spatial axis in the blocked depthwise weight gradient. */
+const DEPTHWISE_BLOCK = 16;
+
+/**
+ * Depthwise weight gradient: dW[c, δ] = Σ_{n,p} dY[n, c, p] · X_pad[n, c, p·s + δ·d] for every kernel offset δ.
+ * onnxruntime has no fast form of this: as a grouped Conv with dY as the kernel (RECIPE) its im2col over a kernel
+ * as large as the feature map and one tiny GEMM per group cost 4–7× the forward depthwise Conv, and an unfold of X
+ * per kernel offset copies X k² times. Here the last spatial axis is cut into blocks of B outputs, each paired with
+ * the B + k − 1 inputs it reads, so one batched MatMul per channel and kernel row,
+ *   M[c, t, u] = Σ_{n, rows, blocks} dY_block[c, ·, t] · X_block[c, ·, u]   ([B, K] @ [K, B + k − 1]),
+ * holds every product of the row; dW[c, j] is the sum of M's j-th diagonal (u = t + j), read with a Pad + Reshape
+ * + Slice. It does (B + k − 1)/k times the MACs but as real GEMMs, and copies X only (B + k − 1)/B times per kernel
+ * row: 1.3–2× faster than the grouped Conv on MobileNetV3's 3×3 and 5×5 layers (interleaved, one thread).
+ * Needs stride and dilation 1 on the last axis; other layers keep the grouped Conv.
+ */
+function emitDepthwiseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], ws: number[], ys: number[], geo: TConvGeometry): string {
+  const r = xs.length - 2;
+  const last = r - 1;
+  const kLast = geo.kernel[last]!;
+  const oLast = ys[r + 1]!;
+  const blockSize = Math.min(DEPTHWISE_BLOCK, oLast);
+  if (geo.strides[last] !== 1 || geo.dilations[last] !== 1 || kLast - 1 > blockSize) return emitDepthwiseWeightGradByConv(ctx, x, g, xs, ws, ys, geo);
+  const b = ctx.b;
+  const [n, c] = xs as [number, number];
+  const spatial = xs.slice(2);
+  const outSpatial = ys.slice(2);
+  const blocks = Math.ceil(oLast / blockSize);
+  const width = blockSize + kLast - 1;
+  const swap = [1, 0, ...spatial.map((_, i) => i + 2)];
+  // X channel-first, padded; the last axis padded to (blocks + 1)·B so that it splits into whole blocks.
+  const endLast = (blocks + 1) * blockSize - spatial[last]! - geo.padsBegin[last]!;
+  const xp = b.emit1("Pad", [
+    b.emit1("Transpose", [x], { perm: { ints: swap } }),
+    b.constInt64([0, 0, ...geo.padsBegin, 0, 0, ...geo.padsEnd.slice(0, last), endLast]),
+  ]);
+  const lead = outSpatial.slice(0, last);
+  const rowsOut = countElements(lead) * blocks;
+  const depth = n * rowsOut;
+  // dY channel-first, its last axis zero-padded to whole blocks: [C, B, depth] (depth = N · output rows · blocks).
+  const gT = b.emit1("Transpose", [g], { perm: { ints: swap } });
+  const gPadded = blocks * blockSize === oLast ? gT : b.emit1("Pad", [gT, b.constInt64([...ys.map(() => 0), ...ys.map((_, i) => (i === r + 1 ? blocks * blockSize - oLast : 0))])]);
+  const gBlocks = b.emit1("Transpose", [b.emit1("Reshape", [gPadded, b.constInt64([c, depth, blockSize])])], { perm: { ints: [0, 2, 1] } });
+  // X blocks: block q's B inputs plus the first k − 1 of block q + 1.
+  const paddedLead = spatial.slice(0, last).map((s, i) => s + geo.padsBegin[i]! + geo.padsEnd[i]!);
+  const split = b.emit1("Reshape", [xp, b.constInt64([c, n, ...paddedLead, blocks + 1, blockSize])]);
+  const axisQ = r + 1;
+  const own = b.emit1("Slice", [split, b.constInt64([0]), b.constInt64([blocks]), b.constInt64([axisQ])]);
+  const xBlocks =
+    kLast === 1
+      ? own
+      : b.emit1("Concat", [own, b.emit1("Slice", [split, b.constInt64([1, 0]), b.constInt64([blocks + 1, kLast - 1]), b.constInt64([axisQ, axisQ + 1])])], { axis: { int: axisQ + 1 } });
+  const leadKernel = geo.kernel.slice(0, last);
+  const rows = countElements(leadKernel);
+  const rowShape = b.constInt64([c, depth, width]);
+  const products: string[] = [];
+  for (let row = 0; row < rows; row++) {
+    let rowX = xBlocks;
+    if (last > 0) {
+      // Kernel row `row` in row-major order over the leading kernel dims: the strided window it reads.
+      const offset: number[] = [];
+      let rest = row;
+      for (let i = last - 1; i >= 0; i--) {
+        offset[i] = rest % leadKernel[i]!;
+        rest = Math.floor(rest / leadKernel[i]!);
+      }
+      const starts = offset.map((o, i) => o * geo.dilations[i]!);
+      const ends = starts.map((st, i) => st + (lead[i]! - 1) * geo.strides[i]! + 1);
+      const axes = lead.map((_, i) => i + 2);
+      rowX = b.emit1("Slice", [xBlocks, b.constInt64(starts), b.constInt64(ends), b.constInt64(axes), b.constInt64(geo.strides.slice(0, last))]);
+    }
+    products.push(b.emit1("MatMul", [gBlocks, b.emit1("Reshape", [rowX, rowShape])]));
+  }
+  // [C, rows·B, B + k − 1] → diagonals: flat index t·(B + k − 1) + t + j = t·(B + k) + j after padding by B.
+  const stacked = products.length === 1 ? products[0]! : b.emit1("Concat", products, { axis: { int: 1 } });
+  const flat = b.emit1("Pad", [b.emit1("Reshape", [stacked, b.constInt64([c, rows, blockSize * width])]), b.constInt64([0, 0, 0, 0, 0, blockSize])]);
+  const diagonals = b.emit1("Slice", [b.emit1("Reshape", [flat, b.constInt64([c, rows, blockSize, width + 1])]), b.constInt64([0]), b.constInt64([kLast]), b.constInt64([3])]);
+  return b.emit1("Reshape", [b.emit1("ReduceSum", [diagonals, b.constInt64([2])], { keepdims: { int: 0 } }), b.constInt64(ws)]);
+}
+
 /**
  * Depthwise weight gradient as one grouped Conv (RECIPE): channels and batch merge into N·C groups, the output
  * gradient is the kernel, forward strides become dilations and forward dilations strides. The result is
  * k + ((H + pads − k) mod s) wide for stride > 1, so it is sliced to the kernel size.
  */
-function emitDepthwiseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], ws: number[], ys: number[], geo: TConvGeometry): string {
+function emitDepthwiseWeightGradByConv(ctx: TGradContext, x: string, g: string, xs: number[], ws: number[], ys: number[], geo: TConvGeometry): string {
   const b = ctx.b;
   const [n, c] = xs as [number, number];
   const spatial = xs.slice(2);
@@ -219,20 +300,24 @@ function emitDenseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number
 }
 
 /**
- * 1×1 stride-1 weight gradient as one Gemm: dW [M, C] = dY^T [M, N·P] · X^T [C, N·P]^T. The Conv-with-swapped-axes
- * form above runs as C matrix-vector products (its "kernel" is the whole feature map) and profiled 5–10× slower on
- * MobileNet's pointwise layers.
+ * 1×1 stride-1 weight gradient: dW [M, C] = Σ_n dY_n [M, P] · X_n^T [P, C], one batched MatMul over the batch and a
+ * ReduceSum. Only the operand with fewer channels is transposed per sample (X, or dY with the small [C, M] result
+ * transposed back); moving both to channel-first for one Gemm profiled ~1.5× slower (two full transposes). The
+ * Conv-with-swapped-axes form runs as C matrix-vector products and profiled 5–10× slower on MobileNet's pointwise
+ * layers.
  */
 function emitPointwiseWeightGrad(ctx: TGradContext, x: string, g: string, xs: number[], ys: number[]): string {
   const b = ctx.b;
   const [n, c] = xs as [number, number];
   const m = ys[1]!;
   const p = countElements(xs.slice(2));
-  const cFirst = (v: string, ch: number) =>
-    n === 1
-      ? b.emit1("Reshape", [v, b.constInt64([ch, p])])
-      : b.emit1("Reshape", [b.emit1("Transpose", [b.emit1("Reshape", [v, b.constInt64([n, ch, p])])], { perm: { ints: [1, 0, 2] } }), b.constInt64([ch, n * p])]);
-  const dw = b.emit1("Gemm", [cFirst(g, m), cFirst(x, c)], { transB: { int: 1 } });
+  const flat = (v: string, ch: number) => b.emit1("Reshape", [v, b.constInt64([n, ch, p])]);
+  const swapLast = (v: string) => b.emit1("Transpose", [v], { perm: { ints: [0, 2, 1] } });
+  const sumBatch = (v: string) => (n === 1 ? b.emit1("Squeeze", [v, b.constInt64([0])]) : b.emit1("ReduceSum", [v, b.constInt64([0])], { keepdims: { int: 0 } }));
+  const dw =
+    c <= m
+      ? sumBatch(b.emit1("MatMul", [flat(g, m), swapLast(flat(x, c))]))
+      : b.emit1("Transpose", [sumBatch(b.emit1("MatMul", [flat(x, c), swapLast(flat(g, m))]))], { perm: { ints: [1, 0] } });
   return b.emit1("Reshape", [dw, b.constInt64([m, c, ...xs.slice(2).map(() => 1)])]);
 }
 
