@@ -323,6 +323,12 @@ export const ZDistillOptions = z
      * steps (same input and output names as the teacher). `condense run` takes a file with --student instead.
      */
     studentModelId: z.string().min(1).max(64).optional(),
+    /**
+     * Depth-reduced student: share of every run of repeated, shape-preserving blocks (transformer layers, identical
+     * residual blocks) removed from the student before training, evenly spread, keeping the first block of each run
+     * and the weights of the kept ones (0.5 drops every other layer, as DistilBERT does). 0 keeps the depth.
+     */
+    dropRepeatedBlocks: z.number().min(0).max(0.75).default(0),
   })
   .strict();
 export type TDistillOptions = z.infer<typeof ZDistillOptions>;
@@ -419,6 +425,12 @@ export const PRESETS: ReadonlyMap<string, TPreset> = new Map(
             { pass: "distill", options: ZDistillOptions.parse({}) },
           ],
         },
+      },
+      {
+        name: "distill-depth",
+        description:
+          "Drop every other repeated block (transformer layers, identical residual blocks), keeping the others' weights, then distil the original model into the shallower one. For deep models built from repeated layers; give calibration data.",
+        pipeline: { steps: [{ pass: "distill", options: ZDistillOptions.parse({ dropRepeatedBlocks: 0.5 }) }] },
       },
       {
         name: "max-speed",

@@ -7,7 +7,9 @@
 import type { TPassHandler } from "../../pipeline/pass-registry";
 import type { TModelProto } from "../../onnx/onnx-proto";
 import type { TStepProgress } from "../../train/train-loop";
+import { probeValueShapes } from "../../train/autodiff/probe-shapes";
 import { DEFAULT_DISTILL_SETTINGS, checkSameInterface, collectSamples, distillModel } from "./distill-model";
+import { reduceDepth, type TDepthReduction } from "./reduce-depth";
 
 /** Least time between two step reports (the job page polls; a step can take under a millisecond). */
 export const PROGRESS_INTERVAL_MS = 250;
@@ -74,19 +76,34 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
     const o = ctx.options;
     const warnings: string[] = [];
     const student = selectDistillStudent(model, ctx.isTransformed, ctx.student, ctx.original.model);
-    warnings.push(...student.warnings);
+    // A depth-reduced copy of the unchanged model is a smaller student: the "teacher = student" warning does not apply.
+    warnings.push(...(o.dropRepeatedBlocks > 0 && !ctx.isTransformed && !ctx.student ? [] : student.warnings));
     const source = ctx.calibration ?? ctx.fallbackCalibration;
     if (!ctx.calibration) {
       warnings.push("distillation used generated inputs (no calibration data was given): fidelity on real inputs may differ; upload representative inputs");
     }
     ctx.reportProgress(0, "reading training samples");
     const { inputs, labels } = await collectSamples(source, o.maxSamples, ctx.signal);
+    let studentModel = student.model;
+    let depthReduction: Omit<TDepthReduction, "model"> | undefined;
+    if (o.dropRepeatedBlocks > 0) {
+      ctx.reportProgress(0, "finding repeated blocks for a depth-reduced student");
+      // Shapes at batch 1 tell which repeated blocks keep their input's shape (only those can be removed).
+      const feedShapes = Object.fromEntries(Object.entries(inputs).map(([k, t]) => [k, [1, ...t.dims.slice(1)]]));
+      const { model: reduced, ...summary } = reduceDepth(studentModel, await probeValueShapes(studentModel, feedShapes), o.dropRepeatedBlocks);
+      studentModel = reduced;
+      depthReduction = summary;
+      ctx.logger?.info({ blocksBefore: summary.blocksBefore, blocksAfter: summary.blocksAfter }, "depth-reduced student");
+    }
+    const studentDescription = depthReduction
+      ? `${student.description}, ${depthReduction.blocksBefore - depthReduction.blocksAfter} of ${depthReduction.blocksBefore} repeated blocks removed`
+      : student.description;
     const throttle = createProgressThrottle(PROGRESS_INTERVAL_MS);
     let evalText: string | undefined;
     let last: TStepProgress | undefined;
     const r = await distillModel({
       teacher: ctx.original.model,
-      student: student.model,
+      student: studentModel,
       inputs,
       labels,
       settings: {
@@ -122,7 +139,8 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
     }
     const distillation = {
       teacher: "uploaded model",
-      student: student.description,
+      student: studentDescription,
+      ...(depthReduction ? { depthReduction } : {}),
       data: source.description,
       labelled: labels !== undefined,
       settings: o,
