@@ -7,8 +7,10 @@
  *    (target ≤ 4×), median of interleaved runs, 1 intra-op thread.
  * 3. `--fixture`: the PP-OCR MobileNetV3 text-direction classifier pruned 30%, distilled on synthetic text-line
  *    images: held-out fidelity to the original before and after, and the step/forward ratio at batch 16.
+ * 4. `encoder`: the depth-reduced student (distill-depth): a generated 6-layer transformer encoder loses every other
+ *    layer; held-out fidelity to the teacher before and after distillation, size and forward time.
  * Flags: `--speed-only` measures only the step/forward ratios (shapes CNNs untrained, ppocr_cls pruned but not
- * distilled; a ratio does not depend on the weights' values), `--model shapes|ppocr_cls` restricts the cases,
+ * distilled; a ratio does not depend on the weights' values), `--model shapes|ppocr_cls|encoder` restricts the cases,
  * `--threads 1,2` the intra-op thread counts (forward and step always use the same), `--runs N` the interleaved runs.
  * Prints markdown and writes bench/results/training.md (bench/results/training-speed.md with --speed-only).
  * Not a test: numbers depend on the machine.
@@ -23,7 +25,10 @@ import { DTYPE } from "../worker/onnx/dtypes";
 import { createTensorValueInfo, type TModelProto } from "../worker/onnx/onnx-proto";
 import { DEFAULT_DISTILL_SETTINGS, DISTILL_GRAPH_REWRITES, distillModel, type TDistillReport } from "../worker/passes/distill/distill-model";
 import { pruneChannels } from "../worker/passes/prune/prune-channels";
-import { createInferenceSession, getRuntimeInfo, type TRuntimeTensor } from "../worker/runtime/ort";
+import { createInferenceSession, createRuntimeTensor, getRuntimeInfo, type TRuntimeTensor } from "../worker/runtime/ort";
+import { reduceDepth } from "../worker/passes/distill/reduce-depth";
+import { buildTransformerEncoder, createRandom as createNormalRandom } from "../worker/passes/quantize/testing/build-models";
+import { probeValueShapes } from "../worker/train/autodiff/probe-shapes";
 import { buildTrainingGraph } from "../worker/train/autodiff/build-training-graph";
 import type { TLossTerm } from "../worker/train/autodiff/loss-terms";
 import { createRandom } from "../worker/train/random";
@@ -279,6 +284,43 @@ async function benchSpeedOnly(): Promise<void> {
   log();
 }
 
+/** The depth-reduced student: a 6-layer encoder without every other layer, distilled on random token sequences. */
+async function benchDepthReduced(): Promise<void> {
+  const [seq, dim, count] = [16, 96, 512];
+  const teacher = buildTransformerEncoder({ dim, heads: 4, blocks: 6, seed: 21 });
+  const rng = createNormalRandom(3);
+  const x: THostTensor = { dtype: "float32", dims: [count, seq, dim], data: Float32Array.from({ length: count * seq * dim }, () => rng.normal()) };
+  const shapes = await probeValueShapes(teacher, { x: [1, seq, dim] });
+  const reduced = reduceDepth(teacher, shapes, 0.5);
+  const t0 = performance.now();
+  const r = await distillModel({ teacher, student: reduced.model, inputs: { x }, settings: { ...DEFAULT_DISTILL_SETTINGS, epochs: 8, batchSize: 32, lr: 3e-3, patience: 8 } });
+  const ms = performance.now() - t0;
+  const batch: Record<string, TRuntimeTensor> = { x: createRuntimeTensor("float32", (x.data as Float32Array).slice(0, 32 * seq * dim), [32, seq, dim]) };
+  const [teacherSession, studentSession] = await Promise.all([teacher, r.model].map((m) => createInferenceSession(encodeModel(m), { intraOpThreads: 1 })));
+  const times: [number[], number[]] = [[], []];
+  for (let i = 0; i < 25; i++) {
+    for (const [k, session] of [teacherSession, studentSession].entries()) {
+      const start = performance.now();
+      await session.run(batch);
+      if (i >= 5) times[k]!.push(performance.now() - start);
+    }
+  }
+  await Promise.all([teacherSession.release(), studentSession.release()]);
+  const [teacherBytes, studentBytes] = [encodeModel(teacher).byteLength, encodeModel(r.model).byteLength];
+  const row = (label: string, e: TDistillReport["before"]) => log(`| ${label} | ${e.cosine.toFixed(4)} | ${e.snrDb.toFixed(1)} |`);
+  log("## Depth-reduced student (distill-depth): 6-layer transformer encoder, every other layer dropped");
+  log();
+  log(`Teacher: generated encoder (dim ${dim}, 4 heads, 6 layers, ${(teacherBytes / 1e6).toFixed(2)} MB). Student: layers ${reduced.blocksAfter} of ${reduced.blocksBefore} kept with their weights (${(studentBytes / 1e6).toFixed(2)} MB, ×${(studentBytes / teacherBytes).toFixed(3)}; ${reduced.nodesAfter} of ${reduced.nodesBefore} nodes). Distilled on ${r.report.trainSamples} random sequences [${seq}×${dim}], ${r.report.steps} steps at batch 32, ${(ms / 1000).toFixed(1)} s; fidelity on ${r.report.holdoutSamples} held-out sequences.`);
+  log();
+  log("| student | cosine | SNR dB |");
+  log("|---|---|---|");
+  row("layers dropped only", r.report.before);
+  row("layers dropped + distilled", r.report.after);
+  log();
+  log(`Forward at batch 32, 1 thread, median of 20 interleaved runs: teacher ${median(times[0]).toFixed(2)} ms, student ${median(times[1]).toFixed(2)} ms (×${(median(times[1]) / median(times[0])).toFixed(2)}).`);
+  log();
+}
+
 /** The ppocr_cls teacher pruned 30% (as the bench's fixture case), its input and its logits value. */
 async function preparePrunedCls(): Promise<{ teacher: TModelProto; pruned: TModelProto; input: string; logits: string }> {
   const teacher = decodeModel(new Uint8Array(await readFile(await getFixtureModel("ppocr_cls"))));
@@ -290,7 +332,7 @@ async function preparePrunedCls(): Promise<{ teacher: TModelProto; pruned: TMode
 
 const argv = process.argv.slice(2);
 const speedOnly = argv.includes("--speed-only");
-const models = readListFlag(argv, "model") ?? (argv.includes("--fixture") || speedOnly ? ["shapes", "ppocr_cls"] : ["shapes"]);
+const models = readListFlag(argv, "model") ?? (argv.includes("--fixture") || speedOnly ? ["shapes", "ppocr_cls", "encoder"] : ["shapes", "encoder"]);
 const threadCounts = (readListFlag(argv, "threads") ?? ["1"]).map(Number);
 const runsFlag = readListFlag(argv, "runs");
 const info = getRuntimeInfo({ intraOpThreads: 1 });
@@ -302,6 +344,7 @@ if (speedOnly) await benchSpeedOnly();
 else {
   if (models.includes("shapes")) await benchShapes();
   if (models.includes("ppocr_cls")) await benchFixture();
+  if (models.includes("encoder")) await benchDepthReduced();
 }
 await mkdir(path.join(ROOT, "bench", "results"), { recursive: true });
 await writeFile(path.join(ROOT, "bench", "results", speedOnly ? "training-speed.md" : "training.md"), lines.join("\n") + "\n");
