@@ -402,6 +402,21 @@ export function readTensorValues(t: TTensorProto): TTensorValues {
   }
 }
 
+/**
+ * A float32 tensor's values for reading only: a zero-copy view of raw_data when it starts 4-byte aligned in its
+ * buffer (raw_data views the model file, so an aligned start is luck), float_data as is, else an aligned copy.
+ * Never write into the result: it may be the model file's bytes. Throws like readTensorRawBytes (wrong size,
+ * external data not loaded) and for non-float32 tensors.
+ */
+export function viewFloat32Values(t: TTensorProto): Float32Array {
+  if (t.dataType !== DTYPE.FLOAT) throw dataError(t, `it is ${dtypeName(t.dataType)}, not float32`);
+  const count = tensorElementCount(t);
+  if (t.floatData && t.floatData.length === count && !(t.rawData && t.rawData.length > 0)) return t.floatData;
+  const raw = readTensorRawBytes(t);
+  if (raw.byteOffset % 4 === 0) return new Float32Array(raw.buffer, raw.byteOffset, count);
+  return new Float32Array(raw.slice().buffer, 0, count);
+}
+
 /** Numeric values converted to float32 (low-precision floats decoded exactly; int64 rounded). Not for strings. */
 export function readTensorAsFloat32(t: TTensorProto): Float32Array {
   const d = getDtype(t.dataType);

@@ -186,3 +186,33 @@ describe("malformed files get a message a user understands", () => {
     expect(catchAppError(() => decodeModel(model)).userMessage).toMatch(/nest deeper than 100 levels/);
   });
 });
+
+describe("protobuf merge of a repeated singular message", () => {
+  test("a second graph field merges into the first (outputs appended), as onnxruntime reads it", async () => {
+    const model = buildAddModel(createTensor("w", DTYPE.FLOAT, [3], [1, 2, 3]));
+    // x → Relu → r → Add(r, w) → y, so there is an inner value to expose.
+    model.graph!.node.unshift(createNodeProto("Relu", ["x"], ["r"], { name: "relu0" }));
+    model.graph!.node[1].input[0] = "r";
+    const base = encodeModel(model);
+    // ModelProto field 7 (graph) again, holding only one more output: protobuf appends it to the first graph's.
+    const w = new ProtobufWriter();
+    w.fork(7).fork(12);
+    w.tag(1, WIRE.LDELIM).string("r");
+    w.ldelim().ldelim();
+    const fragment = w.finish();
+    const bytes = new Uint8Array(base.length + fragment.length);
+    bytes.set(base);
+    bytes.set(fragment, base.length);
+    const decoded = decodeModel(bytes);
+    expect(decoded.graph!.output.map((o) => o.name)).toEqual(["y", "r"]);
+    expect(decoded.graph!.node.length).toBe(model.graph!.node.length);
+    expect(decoded.graph!.initializer.length).toBe(model.graph!.initializer.length);
+    // onnxruntime sees the same merged graph.
+    const session = await createInferenceSession(bytes);
+    expect(session.outputNames).toEqual(["y", "r"]);
+    const out = await session.run({ x: { type: "float32", dims: [1, 3], data: Float32Array.of(-1, 2, -3) } });
+    await session.release();
+    expect(Array.from(out.r.data as Float32Array)).toEqual([0, 2, 0]);
+    expect(Array.from(out.y.data as Float32Array)).toEqual([1, 4, 3]);
+  });
+});

@@ -489,11 +489,15 @@ function concatTyped(a: TTypedArray, b: TTypedArray): TTypedArray {
   return out;
 }
 
-/** Decodes the message at the reader's current window (`r.pos` to `r.end`). */
-export function decodeMessage(r: ProtobufReader, desc: TMessageDesc): Record<string, unknown> {
-  const obj: Record<string, unknown> = {};
-  for (const f of desc.fields) if (f.repeated === "array") obj[f.key] = [];
-  let unknown: Uint8Array[] | undefined;
+/**
+ * Decodes the message at the reader's current window (`r.pos` to `r.end`). With `into`, the fields are merged into
+ * that already decoded message (protobuf semantics for a singular message field that occurs again: scalars are
+ * replaced, repeated fields appended, nested messages merged recursively).
+ */
+export function decodeMessage(r: ProtobufReader, desc: TMessageDesc, into?: Record<string, unknown>): Record<string, unknown> {
+  const obj: Record<string, unknown> = into ?? {};
+  if (!into) for (const f of desc.fields) if (f.repeated === "array") obj[f.key] = [];
+  let unknown = obj.unknownFields as Uint8Array[] | undefined;
   while (r.pos < r.end) {
     const tagStart = r.pos;
     const { fieldNo, wireType } = readTag(r);
@@ -508,9 +512,13 @@ export function decodeMessage(r: ProtobufReader, desc: TMessageDesc): Record<str
     }
     if (f.kind === "message") {
       const child = f.msg!();
-      const value = r.nested((sub) => decodeMessage(sub, child));
-      if (f.repeated) (obj[f.key] as unknown[]).push(value);
-      else obj[f.key] = value; // proto2: a repeated occurrence of a singular message merges; last wins is enough here
+      if (f.repeated) (obj[f.key] as unknown[]).push(r.nested((sub) => decodeMessage(sub, child)));
+      else {
+        // A singular message that occurs again merges into the first (writers may split a message, and the
+        // calibration models append extra graph outputs this way).
+        const prev = obj[f.key] as Record<string, unknown> | undefined;
+        obj[f.key] = r.nested((sub) => decodeMessage(sub, child, prev));
+      }
       continue;
     }
     if (f.repeated === "typed") {

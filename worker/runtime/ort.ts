@@ -48,6 +48,11 @@ export type TSessionOptions = {
   graphOptimizationLevel?: "disabled" | "basic" | "extended" | "all";
   /** Writes the optimized graph here (used to check which ops the runtime fused). */
   optimizedModelFilePath?: string;
+  /**
+   * false: no CPU memory arena, so buffers go back to the system when a run ends instead of staying reserved by
+   * the session (calibration sessions that fetch many activations once; default true, onnxruntime's default).
+   */
+  enableCpuMemArena?: boolean;
 };
 
 export type TInferenceSession = {
@@ -81,6 +86,7 @@ export async function createInferenceSession(bytes: Uint8Array, opts: TSessionOp
     graphOptimizationLevel: opts.graphOptimizationLevel ?? "all",
     // onnxruntime-node rejects an explicit undefined here.
     ...(opts.optimizedModelFilePath ? { optimizedModelFilePath: opts.optimizedModelFilePath } : {}),
+    ...(opts.enableCpuMemArena === false ? { enableCpuMemArena: false } : {}),
     // Fatal only: run and load errors reach the caller as exceptions anyway, and ORT's own stderr lines would
     // interleave with the worker's JSON logs (input probing deliberately triggers some).
     logSeverityLevel: 4,

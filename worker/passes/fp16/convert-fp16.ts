@@ -7,17 +7,11 @@
 import { ZFp16Options, type TFp16Options } from "../../../contracts/pipeline";
 import type { TGraphProto, TModelProto, TNodeProto, TTensorProto } from "../../onnx/onnx-proto";
 import { assertFloatModel } from "../quantize/detect";
-import {
-  createAttribute,
-  createFloat16Tensor,
-  createNameFactory,
-  createNodeProto,
-  DTYPE,
-  readFloatTensor,
-} from "../quantize/onnx-helpers";
+import { createAttribute, createNameFactory, createNodeProto, createTensor, DTYPE } from "../quantize/onnx-helpers";
+import { viewFloat32Values } from "../../onnx/dtypes";
 import { prepareForQuantization } from "../quantize/prepare";
 import type { TPassResult } from "../quantize/int8-static";
-import { FLOAT16_MAX } from "./half";
+import { convertFloat32ArrayToFloat16, convertFloat32ArrayToFloat16Counting, FLOAT16_MAX } from "./half";
 import { inferGraphTypes, inferNodeOutputTypes } from "./infer-types";
 
 /** Inputs that must stay float32 even when their node runs in float16 (op type → input positions). */
@@ -109,9 +103,14 @@ function convertGraph(g: TGraphProto, outerTypes: ReadonlyMap<string, number>, o
 
   // Which initializers can become float16: every reader is a float16 node at a position that allows it.
   const initializers = new Map(g.initializer.map((t) => [t.name ?? "", t]));
+  // One pass per float weight converts it and finds values beyond float16: the bits are kept for the weights that
+  // are in range (most), and the conversion below reuses them.
+  const converted16 = new Map<TTensorProto, Uint16Array>();
   for (const t of g.initializer) {
     if (t.dataType !== DTYPE.FLOAT) continue;
-    if (readFloatTensor(t).some((v) => v > FLOAT16_MAX || v < -FLOAT16_MAX)) ctx.outOfRange.add(t.name ?? "");
+    const { bits, outOfRange } = convertFloat32ArrayToFloat16Counting(viewFloat32Values(t));
+    if (outOfRange > 0) ctx.outOfRange.add(t.name ?? "");
+    else converted16.set(t, bits);
   }
   for (const n of g.node) if (isDefaultDomain(n) && readsOutOfRange(n, ctx) && !ctx.keep.has(n.opType ?? "")) ctx.stats.outOfRangeNodes++;
   const fp16Users = new Map<string, boolean>();
@@ -129,12 +128,17 @@ function convertGraph(g: TGraphProto, outerTypes: ReadonlyMap<string, number>, o
   for (const [name, ok] of fp16Users) {
     const t = initializers.get(name)!;
     if (!ok || t.dataType !== DTYPE.FLOAT) continue;
-    const values = readFloatTensor(t);
-    for (let i = 0; i < values.length; i++) {
-      if (values[i] > FLOAT16_MAX) (values[i] = FLOAT16_MAX), ctx.stats.clampedValues++;
-      else if (values[i] < -FLOAT16_MAX) (values[i] = -FLOAT16_MAX), ctx.stats.clampedValues++;
+    let bits = converted16.get(t);
+    if (!bits) {
+      // Values to clamp (e.g. Clip bounds): a copy of the weight, clamped, then converted.
+      const values = Float32Array.from(viewFloat32Values(t));
+      for (let i = 0; i < values.length; i++) {
+        if (values[i] > FLOAT16_MAX) (values[i] = FLOAT16_MAX), ctx.stats.clampedValues++;
+        else if (values[i] < -FLOAT16_MAX) (values[i] = -FLOAT16_MAX), ctx.stats.clampedValues++;
+      }
+      bits = convertFloat32ArrayToFloat16(values);
     }
-    const converted: TTensorProto = { ...createFloat16Tensor(name, t.dims, values), docString: t.docString };
+    const converted: TTensorProto = { ...createTensor(name, DTYPE.FLOAT16, t.dims, bits), docString: t.docString };
     g.initializer[g.initializer.indexOf(t)] = converted;
     types.set(name, DTYPE.FLOAT16);
     ctx.stats.convertedInitializers++;

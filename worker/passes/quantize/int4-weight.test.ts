@@ -3,7 +3,7 @@ import { encodeModel } from "../../onnx/model-io";
 import { runInt4Weight } from "./int4-weight";
 import { createFloatTensor, createNodeProto, DTYPE, findAttribute, indexGraph, readFloatTensor } from "./onnx-helpers";
 import { dequantizeMatMulNBits } from "./numerics/int4";
-import { createEmptyGraphProto, createTensorValueInfo, type TModelProto } from "../../onnx/onnx-proto";
+import { createAttribute, createEmptyGraphProto, createTensorValueInfo, type TModelProto } from "../../onnx/onnx-proto";
 
 function buildSingleMatMul(w: Float32Array, K: number, N: number): TModelProto {
   const graph = createEmptyGraphProto("g");
@@ -119,5 +119,18 @@ describe("int4-weight (MatMulNBits)", () => {
 
   it("gptq without calibration data is a clear input error", async () => {
     await expect(runInt4Weight(buildMlpBlock(), { method: "gptq" })).rejects.toThrow(/needs calibration data/);
+  });
+
+  it("hands a model without MatMul back byte-identical, without touching its Constant nodes", async () => {
+    const graph = createEmptyGraphProto("no-matmul");
+    graph.input.push(createTensorValueInfo("x", DTYPE.FLOAT, [1, 4]));
+    graph.output.push(createTensorValueInfo("y", DTYPE.FLOAT, [1, 4]));
+    graph.node.push(createNodeProto("Constant", [], ["w"], { attribute: [createAttribute("value", createFloatTensor("", [4], Float32Array.of(1, 2, 3, 4)))] }));
+    graph.node.push(createNodeProto("Mul", ["x", "w"], ["y"]));
+    const model: TModelProto = { irVersion: 8, opsetImport: [{ domain: "", version: 13 }], graph, metadataProps: [], trainingInfo: [], functions: [] };
+    const res = await runInt4Weight(model);
+    expect(res.stats.quantizedNodes).toEqual([]);
+    expect(res.warnings[0]).toMatch(/no MatMul .* the model is unchanged/);
+    expect(Buffer.from(encodeModel(res.model)).equals(Buffer.from(encodeModel(model)))).toBe(true);
   });
 });

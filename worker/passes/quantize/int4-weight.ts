@@ -9,10 +9,13 @@ import { ZInt4WeightOptions, type TInt4WeightOptions } from "../../../contracts/
 import type { TModelProto, TNodeProto } from "../../onnx/onnx-proto";
 import { encodeModel } from "../../onnx/model-io";
 import { createInferenceSession } from "../../runtime/ort";
-import { createCalibrationModel, iterateCalibrationFeeds, type TCalibrationData } from "./calibrate/collect-ranges";
+import { CALIBRATION_SESSION_OPTIONS, createCalibrationModel, iterateCalibrationFeeds, type TCalibrationData } from "./calibrate/collect-ranges";
 import { HessianAccumulator, quantizeGptq } from "./numerics/gptq";
 import { quantizeMatMulNBitsRtn, type TMatMulNBitsWeight } from "./numerics/int4";
+import { assertFloatModel } from "./detect";
+import { hasOpType } from "./int8-dynamic";
 import {
+  cloneModel,
   createAttribute,
   createFloatTensor,
   createNameFactory,
@@ -22,8 +25,8 @@ import {
   ensureOpsetImport,
   indexGraph,
   MS_DOMAIN,
-  readFloatTensor,
 } from "./onnx-helpers";
+import { viewFloat32Values } from "../../onnx/dtypes";
 import { prepareForQuantization } from "./prepare";
 import { createNodeSelector, removeUnusedInitializers } from "./static/apply-qdq";
 import type { TPassResult } from "./int8-static";
@@ -43,6 +46,9 @@ function stripRuntime(input: TInt4WeightInput): Partial<TInt4WeightOptions> {
   return rest;
 }
 
+const MATMUL_OP: ReadonlySet<string> = new Set(["MatMul"]);
+const NO_MATMUL_WARNING = "int4-weight: no MatMul with a constant 2-D float weight (K ≥ 16) was found; the model is unchanged";
+
 /** int4-weight with details. */
 export async function runInt4Weight(model: TModelProto, input: TInt4WeightInput = {}): Promise<TPassResult<TInt4WeightStats>> {
   const o = ZInt4WeightOptions.parse(stripRuntime(input));
@@ -51,6 +57,11 @@ export async function runInt4Weight(model: TModelProto, input: TInt4WeightInput 
     throw new AppError("BAD_INPUT", {
       userMessage: "int4-weight with method \"gptq\" needs calibration data (or use method \"rtn\")",
     });
+  }
+  if (!hasOpType(model, MATMUL_OP)) {
+    // No MatMul at all (CNNs): no preparation copy, no calibration; the model comes back as it was (cloned).
+    assertFloatModel(model, "prepare");
+    return { model: cloneModel(model), warnings: [NO_MATMUL_WARNING], stats: { quantizedNodes: [], method, calibrationBatches: 0 } };
   }
   const prepared = prepareForQuantization(model, { upgradeOpset: false, foldBatchNorm: false });
   const m = prepared.model;
@@ -87,7 +98,8 @@ export async function runInt4Weight(model: TModelProto, input: TInt4WeightInput 
     const key = h ? `${c.weightName}|${c.activation}` : c.weightName;
     let names = cache.get(key);
     if (!names) {
-      const w = readFloatTensor(index.initializers.get(c.weightName)!);
+      // Only read (RTN packs into new arrays, GPTQ works on its own float64 copy): a view saves a copy.
+      const w = viewFloat32Values(index.initializers.get(c.weightName)!);
       const q: TMatMulNBitsWeight = h
         ? quantizeGptq(w, c.K, c.N, h.finalize(), { blockSize: o.blockSize, symmetric: o.symmetric })
         : quantizeMatMulNBitsRtn(w, c.K, c.N, o.blockSize, o.symmetric);
@@ -116,7 +128,7 @@ export async function runInt4Weight(model: TModelProto, input: TInt4WeightInput 
   removeUnusedInitializers(graph);
   if (quantized.length > 0) ensureOpsetImport(m, MS_DOMAIN, 1);
   const warnings = [...prepared.warnings];
-  if (quantized.length === 0) warnings.push("int4-weight: no MatMul with a constant 2-D float weight (K ≥ 16) was found; the model is unchanged");
+  if (quantized.length === 0) warnings.push(NO_MATMUL_WARNING);
   return { model: m, warnings, stats: { quantizedNodes: quantized, method, calibrationBatches } };
 }
 
@@ -135,7 +147,7 @@ async function accumulateHessians(
   for (const c of candidates) if (!hessians.has(c.activation)) hessians.set(c.activation, new HessianAccumulator(c.K));
   const graphInputs = new Set(model.graph!.input.map((i) => i.name));
   const fetch = [...hessians.keys()].filter((n) => !graphInputs.has(n));
-  const session = await createInferenceSession(encodeModel(createCalibrationModel(model, fetch)), { intraOpThreads: input.intraOpThreads });
+  const session = await createInferenceSession(encodeModel(createCalibrationModel(model, fetch)), { intraOpThreads: input.intraOpThreads, ...CALIBRATION_SESSION_OPTIONS });
   let batches = 0;
   try {
     for await (const feeds of iterateCalibrationFeeds(data, { maxBatches, signal: input.signal })) {

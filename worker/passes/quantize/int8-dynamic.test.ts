@@ -1,7 +1,20 @@
 import { describe, expect, it } from "vitest";
 import { encodeModel } from "../../onnx/model-io";
 import { runInt8Dynamic } from "./int8-dynamic";
+import { createAttribute, createEmptyGraphProto, createNodeProto, createTensorValueInfo, type TModelProto } from "../../onnx/onnx-proto";
+import { DTYPE, createFloatTensor } from "./onnx-helpers";
 import { buildMlpBlock, computeCosine, countOps, createRandomFeeds, runModel } from "./testing/build-models";
+
+/** x → Mul(Constant w) → Relu → y: no MatMul/Gemm, with a Constant node that preparation would move. */
+function buildNoMatMulModel(): TModelProto {
+  const graph = createEmptyGraphProto("no-matmul");
+  graph.input.push(createTensorValueInfo("x", DTYPE.FLOAT, [1, 4]));
+  graph.output.push(createTensorValueInfo("y", DTYPE.FLOAT, [1, 4]));
+  graph.node.push(createNodeProto("Constant", [], ["w"], { attribute: [createAttribute("value", createFloatTensor("", [4], Float32Array.of(1, -2, 3, -4)))] }));
+  graph.node.push(createNodeProto("Mul", ["x", "w"], ["xw"]));
+  graph.node.push(createNodeProto("Relu", ["xw"], ["y"]));
+  return { irVersion: 8, opsetImport: [{ domain: "", version: 13 }], graph, metadataProps: [], trainingInfo: [], functions: [] };
+}
 
 describe("int8-dynamic", () => {
   for (const kernel of ["DynamicQuantizeMatMul", "MatMulInteger"] as const) {
@@ -40,5 +53,19 @@ describe("int8-dynamic", () => {
     expect(res.stats.quantizedNodes.sort()).toEqual(["MatMul_0", "MatMul_6"]);
     const scales = res.model.graph!.initializer.filter((t) => t.name?.endsWith("_scale"));
     expect(scales.every((t) => t.dims.length === 0)).toBe(true);
+  });
+
+  it("hands a model without MatMul/Gemm back byte-identical (no preparation rewrite) and still refuses quantized ones", () => {
+    const model = buildNoMatMulModel();
+    const before = encodeModel(model);
+    const res = runInt8Dynamic(model);
+    expect(res.stats.quantizedNodes).toEqual([]);
+    expect(res.warnings).toEqual(["int8-dynamic: no MatMul/Gemm with a constant 2-D float weight was found; the model is unchanged"]);
+    expect(res.model).not.toBe(model);
+    expect(Buffer.from(encodeModel(res.model)).equals(Buffer.from(before))).toBe(true);
+    // A quantized model is refused as before (the early return must not skip the check).
+    const quantized = runInt8Dynamic(buildMlpBlock()).model;
+    quantized.graph!.node = quantized.graph!.node.filter((n) => n.opType !== "MatMul");
+    expect(() => runInt8Dynamic(quantized)).toThrow(/already/);
   });
 });

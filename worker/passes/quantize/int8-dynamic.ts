@@ -8,8 +8,10 @@
  */
 import { ZInt8DynamicOptions, type TInt8DynamicOptions } from "../../../contracts/pipeline";
 import type { TGraphProto, TModelProto, TNodeProto, TTensorProto } from "../../onnx/onnx-proto";
-import { computeWeightQuantParams, quantizeTensor } from "./numerics/quant-params";
+import { computeWeightQuantParams, quantizeTensorInto } from "./numerics/quant-params";
+import { assertFloatModel } from "./detect";
 import {
+  cloneModel,
   createAttribute,
   createFloatTensor,
   createNameFactory,
@@ -23,9 +25,10 @@ import {
   getIntAttribute,
   indexGraph,
   MS_DOMAIN,
-  readFloatTensor,
   type TGraphIndex,
 } from "./onnx-helpers";
+// Weights are only read (quantized into new arrays): a view of the file's bytes saves a copy of each.
+import { viewFloat32Values } from "../../onnx/dtypes";
 import { prepareForQuantization } from "./prepare";
 import { removeUnusedInitializers, createNodeSelector, walkGraphScopes } from "./static/apply-qdq";
 import type { TPassResult } from "./int8-static";
@@ -39,9 +42,27 @@ function transpose(w: Float32Array, R: number, C: number): Float32Array {
   return out;
 }
 
+const MATMUL_OPS: ReadonlySet<string> = new Set(["MatMul", "Gemm"]);
+const NO_MATMUL_WARNING = "int8-dynamic: no MatMul/Gemm with a constant 2-D float weight was found; the model is unchanged";
+
+/** True when some node of the model (subgraphs included) has one of `opTypes` (in any domain, like the node selector). */
+export function hasOpType(model: TModelProto, opTypes: ReadonlySet<string>): boolean {
+  let found = false;
+  forEachGraph(model.graph!, (g) => {
+    if (!found) found = g.node.some((n) => opTypes.has(n.opType ?? ""));
+  });
+  return found;
+}
+
 /** int8-dynamic with details. */
 export function runInt8Dynamic(model: TModelProto, input: Partial<TInt8DynamicOptions> = {}): TPassResult<TInt8DynamicStats> {
   const o = ZInt8DynamicOptions.parse(input);
+  if (!hasOpType(model, MATMUL_OPS)) {
+    // Nothing this pass could rewrite (CNNs): skip the preparation copy and every graph index, and hand back the
+    // model as it came (a structural clone), so "unchanged" is literally true. Refusal of quantized models stays.
+    assertFloatModel(model, "prepare");
+    return { model: cloneModel(model), warnings: [NO_MATMUL_WARNING], stats: { quantizedNodes: [] } };
+  }
   const prepared = prepareForQuantization(model, { upgradeOpset: false, foldBatchNorm: false });
   const m = prepared.model;
   const namer = createNameFactory(m);
@@ -65,7 +86,7 @@ export function runInt8Dynamic(model: TModelProto, input: Partial<TInt8DynamicOp
     else if (getDefaultOpset(m) < 11) prepared.warnings.push("int8-dynamic: MatMulInteger kernel needs opset ≥ 11");
   }
   const warnings = [...prepared.warnings];
-  if (quantized.length === 0) warnings.push("int8-dynamic: no MatMul/Gemm with a constant 2-D float weight was found; the model is unchanged");
+  if (quantized.length === 0) warnings.push(NO_MATMUL_WARNING);
   return { model: m, warnings, stats: { quantizedNodes: quantized } };
 }
 
@@ -92,7 +113,7 @@ function quantizeGraphMatMuls(
     let w = plan.transposed ? undefined : shared.weightCache.get(tensor);
     if (!w) {
       const params = computeWeightQuantParams(plan.weight, [plan.K, plan.N], { type: "int8", symmetric: true, axis: o.perChannel ? 1 : undefined });
-      const q = Int8Array.from(quantizeTensor(plan.weight, [plan.K, plan.N], params));
+      const q = quantizeTensorInto(plan.weight, [plan.K, plan.N], params, new Int8Array(plan.weight.length));
       w = { q: namer(`${plan.weightName}_quantized`), scale: namer(`${plan.weightName}_scale`), zp: namer(`${plan.weightName}_zero_point`) };
       const n = params.scale.length;
       const owner = shared.owners.get(tensor) ?? graph;
@@ -147,7 +168,7 @@ function matchMatMul(node: TNodeProto, index: ReturnType<typeof indexGraph>, min
   if (!t || t.dataType !== DTYPE.FLOAT || t.dims.length !== 2 || index.initializers.has(a)) return undefined;
   if (t.dims[0] * t.dims[1] < minElements) return undefined;
   if (node.opType === "MatMul") {
-    const match: TMatMulMatch = { activation: a, weightName: b, weight: readFloatTensor(t), K: t.dims[0], N: t.dims[1], transposed: false };
+    const match: TMatMulMatch = { activation: a, weightName: b, weight: viewFloat32Values(t), K: t.dims[0], N: t.dims[1], transposed: false };
     // MatMul → Add(bias [N]) folds into the kernel's bias input, saving a pass over the output.
     const users = index.consumers.get(node.output[0]) ?? [];
     if (users.length === 1 && users[0].opType === "Add" && !index.graphOutputs.has(node.output[0])) {
@@ -172,7 +193,7 @@ function matchMatMul(node: TNodeProto, index: ReturnType<typeof indexGraph>, min
     if (!ct || ct.dims.length !== 1 || ct.dims[0] !== N || getFloatAttribute(node, "beta", 1) !== 1) return undefined;
     bias = c;
   }
-  const w = readFloatTensor(t);
+  const w = viewFloat32Values(t);
   return { activation: a, weightName: b, weight: transB ? transpose(w, N, K) : w, K, N, transposed: transB, bias };
 }
 

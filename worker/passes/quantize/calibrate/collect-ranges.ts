@@ -35,6 +35,13 @@ export type TCollectResult = {
   sampleFeeds: Record<string, TRuntimeTensor>[];
 };
 
+/**
+ * Calibration sessions run without onnxruntime's CPU arena: the arena keeps the high-water mark of a run's
+ * activations reserved for the session's life (and grows in doubling steps), while calibration fetches many
+ * activations per run and needs none of it once the run's values are in the histograms.
+ */
+export const CALIBRATION_SESSION_OPTIONS = { enableCpuMemArena: false } as const;
+
 /** Calibration inputs kept in memory between chunks (beyond this the data is read again per chunk). */
 const MAX_CACHED_FEED_BYTES = 256 * 1024 * 1024;
 
@@ -149,7 +156,9 @@ export async function collectActivationRanges(
       }
     };
     for (let c = 0; c < chunks.length; c++) {
-      const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, chunks[c])), { intraOpThreads: opts.intraOpThreads });
+      // Encoded per chunk and dropped once the session holds its copy (one buffer kept for every chunk measured
+      // a higher peak on a 340 MB model: it stays alive while the chunk's activations are computed).
+      const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, chunks[c])), { intraOpThreads: opts.intraOpThreads, ...CALIBRATION_SESSION_OPTIONS });
       try {
         for await (const feeds of batchesFor(c)) {
           if (opts.signal?.aborted) throw opts.signal.reason ?? new Error("aborted");
@@ -162,7 +171,7 @@ export async function collectActivationRanges(
     }
   } else {
     // A one-shot stream: one session, each batch re-run per chunk.
-    const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, fetched)), { intraOpThreads: opts.intraOpThreads });
+    const session = await createInferenceSession(encodeModel(createCalibrationModel(exposed.model, fetched)), { intraOpThreads: opts.intraOpThreads, ...CALIBRATION_SESSION_OPTIONS });
     try {
       for await (const feeds of iterateCalibrationFeeds(data, { maxBatches: opts.maxBatches, signal: opts.signal })) {
         readFeedInputs(feeds);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dequantizeMatMulNBits, packNibbles, quantizeMatMulNBitsRtn, unpackNibbles } from "./int4";
+import { computeBlockParams, dequantizeMatMulNBits, packMatMulNBits, packNibbles, quantizeMatMulNBitsRtn, quantizeUint4, unpackNibbles } from "./int4";
 
 function randn(n: number, seed: number): Float32Array {
   let s = seed >>> 0;
@@ -44,5 +44,46 @@ describe("MatMulNBits layout", () => {
   });
   it("rejects unsupported block sizes", () => {
     expect(() => quantizeMatMulNBitsRtn(new Float32Array(48), 48, 1, 48, true)).toThrow(/block size 48/);
+  });
+});
+
+/** The column-at-a-time definition (block params per column, codes, then packing): the row-major RTN must equal it. */
+function referenceRtn(w: Float32Array, K: number, N: number, blockSize: number, symmetric: boolean) {
+  const blocksPerCol = Math.ceil(K / blockSize);
+  const codes = new Uint8Array(N * K);
+  const scales = new Float32Array(N * blocksPerCol);
+  const zps = symmetric ? undefined : new Uint8Array(N * blocksPerCol);
+  const col = new Float32Array(K);
+  for (let n = 0; n < N; n++) {
+    for (let k = 0; k < K; k++) col[k] = w[k * N + n];
+    for (let b = 0; b < blocksPerCol; b++) {
+      const start = b * blockSize;
+      const end = Math.min(K, start + blockSize);
+      const p = computeBlockParams(col, start, end, symmetric);
+      scales[n * blocksPerCol + b] = p.scale;
+      if (zps) zps[n * blocksPerCol + b] = p.zeroPoint;
+      for (let k = start; k < end; k++) codes[n * K + k] = quantizeUint4(col[k], p.scale, p.zeroPoint);
+    }
+  }
+  return packMatMulNBits(codes, scales, zps, K, N, blockSize);
+}
+
+describe("row-major RTN", () => {
+  it("equals the per-column definition bit for bit (padding, zero blocks, NaN, both symmetries)", () => {
+    for (const [K, N, blockSize] of [[80, 3, 32], [64, 17, 16], [300, 5, 128]] as const) {
+      const w = randn(K * N, K + N);
+      w[5] = NaN;
+      w.fill(0, N * 40, N * 48); // an all-zero stretch: zero blocks take scale 1
+      w[7] = 1e30;
+      for (const symmetric of [true, false]) {
+        const fast = quantizeMatMulNBitsRtn(w, K, N, blockSize, symmetric);
+        const ref = referenceRtn(w, K, N, blockSize, symmetric);
+        expect(fast.blocksPerCol).toBe(ref.blocksPerCol);
+        expect(Array.from(fast.scales)).toEqual(Array.from(ref.scales));
+        expect(Array.from(fast.packed)).toEqual(Array.from(ref.packed));
+        expect(fast.zeroPoints && Array.from(fast.zeroPoints)).toEqual(ref.zeroPoints && Array.from(ref.zeroPoints));
+      }
+    }
+    expect(() => quantizeMatMulNBitsRtn(new Float32Array(10), 16, 1, 16, true)).toThrow(/K·N/);
   });
 });

@@ -60,15 +60,7 @@ export function computeBlockParams(values: ArrayLike<number>, start: number, end
     if (v < mn) mn = v;
     if (v > mx) mx = v;
   }
-  if (symmetric) {
-    const m = Math.abs(mn) > Math.abs(mx) ? mn : mx;
-    const scale = Math.fround(m / -8);
-    return { scale: scale === 0 ? 1 : scale, zeroPoint: 8 };
-  }
-  const scale = Math.fround((mx - mn) / 15);
-  if (scale === 0) return { scale: 1, zeroPoint: 8 };
-  const zeroPoint = Math.min(15, Math.max(0, roundHalfToEven(-mn / scale)));
-  return { scale, zeroPoint };
+  return computeBlockParamsFromRange(mn, mx, symmetric);
 }
 
 /** One value on the uint4 grid. */
@@ -104,44 +96,99 @@ export function packMatMulNBits(
       }
     }
   }
-  let packedZp: Uint8Array | undefined;
-  if (zeroPoints) {
-    const perCol = Math.ceil(blocksPerCol / 2);
-    packedZp = new Uint8Array(N * perCol);
-    for (let n = 0; n < N; n++) {
-      for (let b = 0; b < blocksPerCol; b++) {
-        packedZp[n * perCol + (b >> 1)] |= b & 1 ? zeroPoints[n * blocksPerCol + b] << 4 : zeroPoints[n * blocksPerCol + b];
-      }
-    }
-  }
-  return { K, N, blockSize, blocksPerCol, packed, scales, zeroPoints: packedZp };
+  return { K, N, blockSize, blocksPerCol, packed, scales, zeroPoints: zeroPoints ? packZeroPoints(zeroPoints, N, blocksPerCol) : undefined };
 }
 
 /**
  * Round-to-nearest 4-bit block quantization of a MatMul weight W [K, N] (row-major, as stored in ONNX) into the
- * MatMulNBits layout.
+ * MatMulNBits layout. Same results as computeBlockParams + quantizeUint4 + packMatMulNBits per column, but it reads W
+ * in memory order one block of rows at a time (all N columns together) and packs the nibbles directly: gathering a
+ * column walks the whole matrix with stride N, and the intermediate codes would be another K·N bytes.
  */
 export function quantizeMatMulNBitsRtn(weight: Float32Array, K: number, N: number, blockSize: number, symmetric: boolean): TMatMulNBitsWeight {
   if (!MATMUL_NBITS_BLOCK_SIZES.includes(blockSize as (typeof MATMUL_NBITS_BLOCK_SIZES)[number])) {
     throw new Error(`block size ${blockSize} is not supported by MatMulNBits (use 16, 32, 64, 128 or 256)`);
   }
+  if (weight.length !== K * N) throw new Error(`weight holds ${weight.length} values, not K·N = ${K * N}`);
   const blocksPerCol = Math.ceil(K / blockSize);
-  const codes = new Uint8Array(N * K);
+  const blobSize = blockSize / 2;
+  const colStride = blocksPerCol * blobSize;
+  const packed = new Uint8Array(N * colStride);
   const scales = new Float32Array(N * blocksPerCol);
   const zps = symmetric ? undefined : new Uint8Array(N * blocksPerCol);
-  const col = new Float32Array(K);
-  for (let n = 0; n < N; n++) {
-    for (let k = 0; k < K; k++) col[k] = weight[k * N + n];
-    for (let b = 0; b < blocksPerCol; b++) {
-      const start = b * blockSize;
-      const end = Math.min(K, start + blockSize);
-      const { scale, zeroPoint } = computeBlockParams(col, start, end, symmetric);
-      scales[n * blocksPerCol + b] = scale;
-      if (zps) zps[n * blocksPerCol + b] = zeroPoint;
-      for (let k = start; k < end; k++) codes[n * K + k] = quantizeUint4(col[k], scale, zeroPoint);
+  // Per-column state of the current block (float32 values are exact in float64).
+  const mn = new Float64Array(N);
+  const mx = new Float64Array(N);
+  const scale = new Float64Array(N);
+  const zero = new Int32Array(N);
+  for (let b = 0; b < blocksPerCol; b++) {
+    const start = b * blockSize;
+    const end = Math.min(K, start + blockSize);
+    mn.fill(0);
+    mx.fill(0);
+    for (let k = start; k < end; k++) {
+      const row = k * N;
+      for (let n = 0; n < N; n++) {
+        const v = weight[row + n];
+        if (v < mn[n]) mn[n] = v;
+        if (v > mx[n]) mx[n] = v;
+      }
+    }
+    for (let n = 0; n < N; n++) {
+      const p = computeBlockParamsFromRange(mn[n], mx[n], symmetric);
+      scale[n] = p.scale;
+      zero[n] = p.zeroPoint;
+      scales[n * blocksPerCol + b] = p.scale;
+      if (zps) zps[n * blocksPerCol + b] = p.zeroPoint;
+    }
+    for (let i = 0; i < blockSize; i++) {
+      const k = start + i;
+      const at = b * blobSize + (i >> 1);
+      const shift = i & 1 ? 4 : 0;
+      if (k >= K) {
+        // Rows past K in the last block hold the zero point, so they dequantize to 0.
+        for (let n = 0; n < N; n++) packed[n * colStride + at] |= zero[n] << shift;
+        continue;
+      }
+      const row = k * N;
+      for (let n = 0; n < N; n++) {
+        const z = zero[n];
+        // Round half to even through the 1.5·2^52 addition (see roundHalfToEven; beyond 2^51 it saturates anyway).
+        const q = Math.fround(weight[row + n] / scale[n]) + ROUND_MAGIC - ROUND_MAGIC + z;
+        // NaN stores 0, like the Uint8Array store of quantizeUint4's NaN.
+        const code = q >= 0 ? (q > 15 ? 15 : q) : 0;
+        packed[n * colStride + at] |= code << shift;
+      }
     }
   }
-  return packMatMulNBits(codes, scales, zps, K, N, blockSize);
+  return { K, N, blockSize, blocksPerCol, packed, scales, zeroPoints: zps ? packZeroPoints(zps, N, blocksPerCol) : undefined };
+}
+
+/** 1.5·2^52 (see roundHalfToEven in quant-params.ts). */
+const ROUND_MAGIC = 6755399441055744;
+
+/** computeBlockParams from a block's min (≤ 0) and max (≥ 0). */
+function computeBlockParamsFromRange(mn: number, mx: number, symmetric: boolean): { scale: number; zeroPoint: number } {
+  if (symmetric) {
+    const m = Math.abs(mn) > Math.abs(mx) ? mn : mx;
+    const scale = Math.fround(m / -8);
+    return { scale: scale === 0 ? 1 : scale, zeroPoint: 8 };
+  }
+  const scale = Math.fround((mx - mn) / 15);
+  if (scale === 0) return { scale: 1, zeroPoint: 8 };
+  return { scale, zeroPoint: Math.min(15, Math.max(0, roundHalfToEven(-mn / scale))) };
+}
+
+/** Zero points [N, blocksPerCol] packed two per byte per column [N, ceil(blocksPerCol / 2)], low nibble first. */
+function packZeroPoints(zeroPoints: Uint8Array, N: number, blocksPerCol: number): Uint8Array {
+  const perCol = Math.ceil(blocksPerCol / 2);
+  const out = new Uint8Array(N * perCol);
+  for (let n = 0; n < N; n++) {
+    for (let b = 0; b < blocksPerCol; b++) {
+      out[n * perCol + (b >> 1)] |= b & 1 ? zeroPoints[n * blocksPerCol + b] << 4 : zeroPoints[n * blocksPerCol + b];
+    }
+  }
+  return out;
 }
 
 /** Reconstructs W [K, N] from the MatMulNBits layout (what the kernel computes with); for tests and error metrics. */

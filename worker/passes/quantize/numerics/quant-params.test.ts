@@ -4,7 +4,10 @@ import {
   computeWeightQuantParams,
   dequantizeTensor,
   quantizeTensor,
+  quantizeTensorInto,
   quantizeValue,
+  QUANT_RANGES,
+  type TQuantType,
   roundHalfToEven,
 } from "./quant-params";
 import { adjustWeightScalesForBias, quantizeBias } from "./bias";
@@ -96,5 +99,61 @@ describe("bias quantization", () => {
     expect(Math.abs(values[0])).toBeLessThan(2 ** 31 - 1);
     // Dequantized bias is still the original within its quantization step.
     expect(Math.abs(values[0] * Math.fround(0.05 * adjusted[0]) - 1000)).toBeLessThan(1e-3);
+  });
+});
+
+/** Floor-and-compare round half to even: the straightforward definition the fast paths must equal. */
+function referenceRound(x: number): number {
+  const f = Math.floor(x);
+  const d = x - f;
+  if (d < 0.5) return f;
+  if (d > 0.5) return f + 1;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+function referenceQuantize(x: number, s: number, z: number, type: TQuantType): number {
+  const { qmin, qmax } = QUANT_RANGES[type];
+  const q = referenceRound(Math.fround(x / s)) + z;
+  return Number.isNaN(q) ? z : Math.min(qmax, Math.max(qmin, q));
+}
+
+describe("fast rounding and quantization equal the reference definition", () => {
+  it("roundHalfToEven on ties, near-ties, large magnitudes and specials", () => {
+    const xs = [0.5, 1.5, 2.5, -0.5, -1.5, -2.5, 0.49999999999999994, 2 ** 51 - 0.5, -(2 ** 51) + 0.5, 2 ** 51 + 1, 2 ** 52 + 1, -(2 ** 53), 1e300, -1e300, Infinity, -Infinity];
+    for (let i = 0; i < 2000; i++) xs.push((i - 1000) / 4, (i - 1000) * 1.37e-3, (i - 1000) * 12345.678);
+    expect(xs.map(roundHalfToEven)).toEqual(xs.map(referenceRound));
+    expect(Number.isNaN(roundHalfToEven(NaN))).toBe(true);
+  });
+
+  it("quantizeTensorInto per tensor, per channel (inner axis and last axis), every type and zero point", () => {
+    let seed = 7;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const dims = [3, 4, 5];
+    const n = 60;
+    for (const type of ["int8", "uint8", "int4", "uint4"] as const) {
+      const { qmin, qmax } = QUANT_RANGES[type];
+      for (const axis of [undefined, 0, 2]) {
+        const channels = axis === undefined ? 1 : dims[axis];
+        const scale = Float32Array.from({ length: channels }, () => Math.fround(0.01 + Math.abs(rand()) * 0.05));
+        const zeroPoint = Int32Array.from({ length: channels }, (_, c) => (c % 2 === 0 ? Math.round((qmin + qmax) / 2) : qmin + 1));
+        const data = new Float32Array(n);
+        const channelOf = (i: number) => (axis === undefined ? 0 : axis === 0 ? Math.floor(i / 20) : i % 5);
+        for (let i = 0; i < n; i++) {
+          const s = scale[channelOf(i)];
+          // Exact ties (k + 0.5)·s where float32 allows, saturating values, NaN and infinities among ordinary ones.
+          data[i] = i % 7 === 0 ? Math.fround((Math.round(rand() * 10) + 0.5) * s) : i % 11 === 0 ? rand() * 1e30 : rand() * 3;
+        }
+        data[1] = NaN;
+        data[2] = Infinity;
+        data[3] = -Infinity;
+        const params = { type, scale, zeroPoint, axis };
+        const expected = Array.from(data, (x, i) => referenceQuantize(x, scale[channelOf(i)], zeroPoint[channelOf(i)], type));
+        expect(Array.from(quantizeTensorInto(data, dims, params, new Int32Array(n)))).toEqual(expected);
+        expect(Array.from(quantizeTensor(data, dims, params))).toEqual(expected);
+        if (type === "int8") expect(Array.from(quantizeTensorInto(data, dims, params, new Int8Array(n)))).toEqual(expected);
+        if (type === "uint8") expect(Array.from(quantizeTensorInto(data, dims, params, new Uint8Array(n)))).toEqual(expected);
+      }
+    }
+    expect(() => quantizeTensorInto(new Float32Array(4), [4], { type: "int8", scale: Float32Array.of(1), zeroPoint: Int32Array.of(0) }, new Int8Array(3))).toThrow(/holds 3/);
   });
 });
