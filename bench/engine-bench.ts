@@ -6,7 +6,8 @@
  *
  * Each case runs in its own child process (peak RSS belongs to that case). The child mirrors what the pipeline
  * runner does between reading the upload and writing the result (worker/pipeline/run-pipeline.ts with evaluation
- * off): decode → sha256 + analyze of the original → the pass handler → encode → sha256 + analyze of the result,
+ * off, as the worker calls it): decode → analyze of the original (the worker passes the SHA-256 recorded at upload,
+ * so the upload is not hashed again) → the pass handler → encode → sha256 + analyze of the result,
  * timing each phase. It runs the case twice in one process: "cold" is what a fresh worker process pays (module
  * JIT warm-up included), "warm" the second run.
  * - Calibration inference (int8-static's calibration and its fidelity-check sessions) is timed apart and excluded
@@ -185,7 +186,7 @@ async function runOnce(
   };
   const original = decodeModel(bytes);
   lap("decode");
-  sha256Hex(bytes);
+  // No sha256 of the upload: the worker hands runPipeline the hash recorded when the upload was validated.
   analyzeModel(original);
   lap("runnerIn");
   const dimSizes = FIXTURE_DIM_SIZES[modelName] ?? GENERATED.get(modelName)?.dimSizes;
@@ -315,7 +316,7 @@ function renderTable(rows: TEngineCaseResult[], meta: string): string {
     "",
     meta,
     "",
-    "Engine = decode + runner work on the original (sha256, analyze) + pass (graph and weight work, calibration",
+    "Engine = decode + runner work on the original (analyze; the worker passes the upload's recorded SHA-256) + pass (graph and weight work, calibration",
     "inference excluded) + encode + runner work on the result. IO = O_DIRECT read of the model file + write of the",
     "result with fsync. Peak = VmHWM above the RSS of Node + engine + onnxruntime before the model is read.",
     "Cold = first run in a fresh process (module JIT warm-up included); warm = second run in the same process.",

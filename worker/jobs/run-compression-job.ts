@@ -106,7 +106,7 @@ async function runJobAttempt(helpers: TJobHelpers, deps: TJobDeps, log: TJobLogW
   if (!parsed.ok) throw new AppError("BAD_INPUT", { userMessage: parsed.error });
   const model = await deps.prisma.model.findFirst({
     where: { id: job.modelId, workspaceId: job.workspaceId },
-    select: { name: true, storageKey: true },
+    select: { name: true, storageKey: true, sha256: true },
   });
   if (!model) throw new AppError("NOT_FOUND", { userMessage: "the job's model was deleted before the job ran" });
 
@@ -124,6 +124,8 @@ async function runJobAttempt(helpers: TJobHelpers, deps: TJobDeps, log: TJobLogW
     runPipeline({
       modelBytes,
       modelName: model.name,
+      // Recorded when the upload was validated: the runner need not hash the bytes again.
+      modelSha256: model.sha256 ?? undefined,
       pipeline: parsed.pipeline,
       signal,
       reportProgress: (p) =>
