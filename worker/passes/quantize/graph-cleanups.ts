@@ -149,3 +149,66 @@ export function upgradeOpset13To14(model: TModelProto): boolean {
   model.opsetImport.find((x) => !x.domain || x.domain === "ai.onnx")!.version = 14;
   return true;
 }
+
+/**
+ * ConvTranspose (group 1) → Add/Mul by per-channel constants → BatchNormalization folds into the ConvTranspose's
+ * weights ([Cin, Cout, k...]: output channel on axis 1) and bias. onnxruntime folds neither for ConvTranspose, and
+ * the QDQ path leaves ConvTranspose in float, so these would be extra full-resolution float passes (DBNet's head).
+ */
+export function foldConvTransposeAffine(g: TGraphProto): number {
+  let removed = 0;
+  for (let pass = 0; pass < 8; pass++) {
+    const idx = indexGraph(g);
+    const drop = new Set<TNodeProto>();
+    for (const ct of g.node) {
+      if (ct.opType !== "ConvTranspose" || (ct.domain && ct.domain !== "ai.onnx")) continue;
+      const group = Number(ct.attribute.find((a) => a.name === "group")?.i ?? 1);
+      const y = ct.output[0];
+      const users = idx.consumers.get(y) ?? [];
+      if (group !== 1 || users.length !== 1 || idx.graphOutputs.has(y)) continue;
+      const next = users[0];
+      if (drop.has(next) || (next.domain && next.domain !== "ai.onnx")) continue;
+      const W = idx.initializers.get(ct.input[1]);
+      if (!W || W.dataType !== DTYPE.FLOAT || W.dims.length < 3 || (idx.consumers.get(W.name!) ?? []).length !== 1) continue;
+      const B = ct.input[2] ? idx.initializers.get(ct.input[2]) : undefined;
+      if (ct.input[2] && (!B || B.dataType !== DTYPE.FLOAT || (idx.consumers.get(B.name!) ?? []).length !== 1)) continue;
+      const M = W.dims[1];
+      let scale: Float32Array | undefined;
+      let shift: Float32Array | undefined;
+      if ((next.opType === "Mul" || next.opType === "Add") && next.input.length === 2) {
+        const cName = otherInput(next, y);
+        const c = readChannelConstant(cName ? idx.initializers.get(cName) : undefined, M, W.dims.length);
+        if (!c) continue;
+        if (next.opType === "Mul") scale = c;
+        else shift = c;
+      } else if (next.opType === "BatchNormalization" && next.output.filter((o) => o).length === 1 && Number(next.attribute.find((a) => a.name === "training_mode")?.i ?? 0) === 0) {
+        const [gamma, beta, mean, variance] = next.input.slice(1, 5).map((n) => idx.initializers.get(n));
+        if (![gamma, beta, mean, variance].every((t) => t && t.dataType === DTYPE.FLOAT && readFloatTensor(t).length === M)) continue;
+        const eps = getFloatAttribute(next, "epsilon", 1e-5);
+        const [ga, be, mu, va] = [gamma!, beta!, mean!, variance!].map(readFloatTensor);
+        scale = Float32Array.from({ length: M }, (_, c) => ga[c] / Math.sqrt(va[c] + eps));
+        shift = Float32Array.from({ length: M }, (_, c) => be[c] - mu[c] * scale![c]);
+      } else continue;
+      const w = readFloatTensor(W);
+      const b = B ? readFloatTensor(B) : new Float32Array(M);
+      const spatial = w.length / (W.dims[0] * M);
+      if (scale) {
+        for (let i = 0; i < W.dims[0]; i++) for (let m = 0; m < M; m++) for (let k = 0; k < spatial; k++) w[(i * M + m) * spatial + k] *= scale[m];
+        for (let m = 0; m < M; m++) b[m] *= scale[m];
+      }
+      if (shift) for (let m = 0; m < M; m++) b[m] += shift[m];
+      if (![...w, ...b].every(Number.isFinite)) continue;
+      replaceInitializer(g, W, createFloatTensor(W.name!, W.dims, w));
+      const bName = B?.name ?? `${W.name}_folded_bias`;
+      if (B) replaceInitializer(g, B, createFloatTensor(bName, [M], b));
+      else g.initializer.push(createFloatTensor(bName, [M], b));
+      ct.input = [ct.input[0], ct.input[1], bName];
+      ct.output = [next.output[0]];
+      drop.add(next);
+    }
+    if (drop.size === 0) break;
+    g.node = g.node.filter((n) => !drop.has(n));
+    removed += drop.size;
+  }
+  return removed;
+}

@@ -52,7 +52,7 @@ function toQdqOptions(o: TInt8StaticOptions): TQdqOptions {
 }
 
 function prepare(model: TModelProto, o: TInt8StaticOptions) {
-  return prepareForQuantization(model, { upgradeOpset: true, foldBatchNorm: o.foldBatchNorm, cleanUp: true });
+  return prepareForQuantization(model, { upgradeOpset: true, foldBatchNorm: o.foldBatchNorm, cleanUp: true, foldConvTranspose: true });
 }
 
 /**

@@ -70,7 +70,7 @@ export function createNodeSelector(opts: Pick<TQdqOptions, "opTypesToQuantize" |
  * are found before calibration. The merged fields list everything; `perGraph` holds what `applyQdq` applies.
  */
 export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: ReadonlyMap<string, TTensorRange>): TQdqModelPlan {
-  const merged: TQdqModelPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map(), perGraph: new Map() };
+  const merged: TQdqModelPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map(), constants: new Map(), hardSwish: new Map(), perGraph: new Map() };
   const perChannel = opts.perChannel && getDefaultOpset(model) >= 13;
   // Before IR 4 subgraph initializers had to be declared inputs too; prepare leaves such subgraphs alone, so do we.
   const withSubgraphs = (model.irVersion ?? 0) >= 4;
@@ -80,6 +80,8 @@ export function planQdq(model: TModelProto, opts: TQdqOptions, ranges?: Readonly
     for (const a of plan.activations) merged.activations.add(a);
     for (const [k, v] of plan.biases) merged.biases.set(k, v);
     for (const [k, v] of plan.sharedScales) merged.sharedScales.set(k, v);
+    for (const [k, v] of plan.constants) merged.constants.set(k, v);
+    for (const [k, v] of plan.hardSwish) merged.hardSwish.set(k, v);
     for (const [k, v] of plan.weights) {
       const prev = merged.weights.get(k);
       if (prev) for (const c of v.consumers) prev.consumers.add(c);
@@ -106,7 +108,7 @@ export function walkGraphScopes(graph: TGraphProto, withSubgraphs: boolean, fn: 
 }
 
 function planGraphQdq(graph: TGraphProto, index: TGraphIndex, opts: TQdqOptions, perChannel: boolean, ranges?: ReadonlyMap<string, TTensorRange>): TQdqPlan {
-  const plan: TQdqPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map() };
+  const plan: TQdqPlan = { activations: new Set(), weights: new Map(), biases: new Map(), sharedScales: new Map(), constants: new Map(), hardSwish: new Map() };
   const isSelected = createNodeSelector(opts);
   const isFloatWeight = (name: string) => {
     const t = index.initializers.get(name);
@@ -225,9 +227,16 @@ function applyGraphQdq(
     actParams.set(name, computeScaleZeroPoint(lo, Math.max(lo, hi), actType, opts.activationSymmetric));
   }
 
+  // Decided before step 2 renames the producers' outputs: a rewrite needs its input and output quantized.
+  const constantNodes = [...plan.constants].filter(([n]) => actParams.has(n.output[0]) && n.input.some((i) => actParams.has(i)));
+  const hardSwishNodes = [...plan.hardSwish].filter(([n, spec]) => actParams.has(n.input[0]) && actParams.has((spec.scaledBy?.mul ?? n).output[0]));
+
   const head: TNodeProto[] = [];
   const after = new Map<TNodeProto, TNodeProto[]>();
+  const before = new Map<TNodeProto, TNodeProto[]>();
   const inputRewrites = new Map<string, string>();
+  /** Quantized tensor name and zero-point initializer of each activation (for extra dequantized views of it). */
+  const quantizedAs = new Map<string, { q: string; zeroPoint: string }>();
 
   // 2. Activations: rename the producer's output, so every reader (and graph outputs) sees the dequantized value.
   const producerOf = index.producer;
@@ -251,7 +260,71 @@ function applyGraphQdq(
     const dq = createNodeProto("DequantizeLinear", [qName, scaleName, zpName], [dqOut], { name: namer(`${name}_DequantizeLinear`) });
     if (producer) after.set(producer, [...(after.get(producer) ?? []), q, dq]);
     else head.push(q, dq);
+    quantizedAs.set(name, { q: qName, zeroPoint: zpName });
     stats.activations++;
+  }
+
+  // 2b. Scalar constants of Add/Mul: uint8 behind a DequantizeLinear. Zero point 0 (255 for a negative value) puts
+  // the value exactly on level 255 (0), so the constant itself is not rounded.
+  for (const [node, names] of constantNodes) {
+    node.input = node.input.map((i) => {
+      if (!names.includes(i)) return i;
+      const c = readFloatTensor(index.initializers.get(i)!)[0];
+      const qName = namer(`${i}_quantized`);
+      const sName = namer(`${i}_scale`);
+      const zName = namer(`${i}_zero_point`);
+      const dqOut = namer(`${i}_DequantizeLinear_Output`);
+      // A zero constant keeps scale 1 (a zero scale is invalid); 0 is level 0 either way.
+      graph.initializer.push(createTensor(qName, DTYPE.UINT8, [], Uint8Array.of(c < 0 ? 0 : c > 0 ? 255 : 0)));
+      graph.initializer.push(createFloatTensor(sName, [], Float32Array.of(c === 0 ? 1 : Math.abs(c) / 255)));
+      graph.initializer.push(createTensor(zName, DTYPE.UINT8, [], Uint8Array.of(c < 0 ? 255 : 0)));
+      head.push(createNodeProto("DequantizeLinear", [qName, sName, zName], [dqOut], { name: namer(`${i}_DequantizeLinear`) }));
+      return dqOut;
+    });
+  }
+
+  // 2c. HardSwish(x) = x·relu6(x+3)/6 with both factors quantized: Add(x, 3) → Q[0, 6] (the Q's saturation is the
+  // relu6, no Clip node needed) and Mul(x/6, ·), where x/6 is the same uint8 tensor dequantized with scale s/6.
+  // onnxruntime fuses them into QLinearAdd + QLinearMul on uint8 instead of DQ → HardSigmoid → Mul → Q in float.
+  const removed = new Set<TNodeProto>();
+  for (const [hardSwish, spec] of hardSwishNodes) {
+    // With an absorbed scale the Mul (producer of the quantized output) becomes the gated Mul and HardSwish goes.
+    const node = spec.scaledBy?.mul ?? hardSwish;
+    const factor = spec.scaledBy?.factor ?? 1;
+    if (node !== hardSwish) removed.add(hardSwish);
+    const x = hardSwish.input[0];
+    const xp = actParams.get(x)!;
+    const xq = quantizedAs.get(x)!;
+    const base = hardSwish.name || x;
+    const three = namer(`${base}_three`);
+    const threeScale = namer(`${base}_three_scale`);
+    const threeZp = namer(`${base}_three_zero_point`);
+    const gateScale = namer(`${base}_gate_scale`);
+    const gateZp = namer(`${base}_gate_zero_point`);
+    const sixthScale = namer(`${x}_times_${factor === 1 ? "sixth" : "scaled"}_scale`);
+    graph.initializer.push(createTensor(three, actDtype, [], actDtype === DTYPE.UINT8 ? Uint8Array.of(255) : Int8Array.of(127)));
+    graph.initializer.push(createFloatTensor(threeScale, [], Float32Array.of(actDtype === DTYPE.UINT8 ? 3 / 255 : 3 / 127)));
+    graph.initializer.push(createTensor(threeZp, actDtype, [], actDtype === DTYPE.UINT8 ? Uint8Array.of(0) : Int8Array.of(0)));
+    // uint8: [0, 6] on 255 levels; int8: zero point -128 gives the same grid.
+    graph.initializer.push(createFloatTensor(gateScale, [], Float32Array.of(6 / 255)));
+    graph.initializer.push(createTensor(gateZp, actDtype, [], actDtype === DTYPE.UINT8 ? Uint8Array.of(0) : Int8Array.of(-128)));
+    graph.initializer.push(createFloatTensor(sixthScale, [], Float32Array.of((xp.scale * factor) / 6)));
+    const threeDq = namer(`${base}_three_DequantizeLinear_Output`);
+    const sum = namer(`${base}_plus_three`);
+    const gateQ = namer(`${base}_gate_QuantizeLinear_Output`);
+    const gate = namer(`${base}_gate`);
+    const sixth = namer(`${x}_times_${factor === 1 ? "sixth" : "scaled"}`);
+    head.push(createNodeProto("DequantizeLinear", [three, threeScale, threeZp], [threeDq], { name: namer(`${base}_three_DequantizeLinear`) }));
+    before.set(node, [
+      createNodeProto("Add", [x, threeDq], [sum], { name: namer(`${base}_plus_three`) }),
+      createNodeProto("QuantizeLinear", [sum, gateScale, gateZp], [gateQ], { name: namer(`${base}_gate_QuantizeLinear`) }),
+      createNodeProto("DequantizeLinear", [gateQ, gateScale, gateZp], [gate], { name: namer(`${base}_gate_DequantizeLinear`) }),
+      createNodeProto("DequantizeLinear", [xq.q, sixthScale, xq.zeroPoint], [sixth], { name: namer(`${sixth}_DequantizeLinear`) }),
+    ]);
+    node.opType = "Mul";
+    node.domain = "";
+    node.attribute = [];
+    node.input = [sixth, gate];
   }
 
   // 3. Weights (scales raised where a bias needs it), then biases.
@@ -328,7 +401,13 @@ function applyGraphQdq(
   // 4. New node order: weight/bias/graph-input DQs first, activation Q/DQ right after their producers.
   const nodes: TNodeProto[] = [...head];
   for (const n of graph.node) {
+    if (removed.has(n)) continue;
     if (inputRewrites.size) n.input = n.input.map((x) => inputRewrites.get(x) ?? x);
+    const pre = before.get(n) ?? [];
+    for (const p of pre) {
+      if (inputRewrites.size) p.input = p.input.map((x) => inputRewrites.get(x) ?? x);
+      nodes.push(p);
+    }
     nodes.push(n);
     const extra = after.get(n);
     if (extra) nodes.push(...extra);

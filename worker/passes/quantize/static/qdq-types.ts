@@ -18,6 +18,12 @@ export type TBiasSpec = {
   weight: string;
 };
 
+/**
+ * A planned HardSwish rewrite. `scaledBy` absorbs a following Mul by a positive scalar (a learnable scale): the
+ * product is computed by the gated Mul itself (its x input dequantized with scale s·a/6), so that Mul disappears.
+ */
+export type THardSwishSpec = { scaledBy?: { mul: TNodeProto; factor: number } };
+
 export type TQdqPlan = {
   /** Float activations to wrap in Q→DQ, each once, in the order they were planned. */
   activations: Set<string>;
@@ -27,6 +33,16 @@ export type TQdqPlan = {
   biases: Map<TNodeProto, TBiasSpec & { name: string }>;
   /** Output tensor -> input tensor whose quantization parameters it reuses (ORT drops DQ→op→Q for these). */
   sharedScales: Map<string, string>;
+  /**
+   * Float initializer inputs of planned arithmetic nodes (Add/Mul by a constant), by node: stored as uint8 behind a
+   * DequantizeLinear so onnxruntime fuses the node into QLinearAdd/QLinearMul instead of running it in float.
+   */
+  constants: Map<TNodeProto, string[]>;
+  /**
+   * HardSwish nodes with quantized input and output, rewritten as x·relu6(x+3)/6 in QDQ form: onnxruntime's CPU
+   * provider has no integer HardSwish/HardSigmoid, and QLinearAdd + QLinearMul on uint8 beat DQ → float → Q.
+   */
+  hardSwish: Map<TNodeProto, THardSwishSpec>;
 };
 
 /** The plan of a whole model: the union of all graphs' plans, plus each graph's own (main graph and bodies). */

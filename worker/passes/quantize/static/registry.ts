@@ -4,7 +4,7 @@
  */
 import { CONV_HANDLER } from "./handlers/conv";
 import { GEMM_HANDLER, MATMUL_HANDLER } from "./handlers/matmul";
-import { ARITHMETIC_HANDLER, SCALE_PRESERVING_HANDLER } from "./handlers/pass-through";
+import { ARITHMETIC_HANDLER, BINARY_ARITHMETIC_HANDLER, HARD_SWISH_HANDLER, SCALE_PRESERVING_HANDLER } from "./handlers/pass-through";
 import type { TQdqHandler } from "./qdq-types";
 
 export const QDQ_HANDLERS: ReadonlyMap<string, TQdqHandler> = new Map<string, TQdqHandler>([
@@ -18,8 +18,9 @@ export const QDQ_HANDLERS: ReadonlyMap<string, TQdqHandler> = new Map<string, TQ
   ["Squeeze", SCALE_PRESERVING_HANDLER],
   ["Unsqueeze", SCALE_PRESERVING_HANDLER],
   ["Flatten", SCALE_PRESERVING_HANDLER],
-  ["Add", ARITHMETIC_HANDLER],
-  ["Mul", ARITHMETIC_HANDLER],
+  ["Add", BINARY_ARITHMETIC_HANDLER],
+  ["Mul", BINARY_ARITHMETIC_HANDLER],
+  ["HardSwish", HARD_SWISH_HANDLER],
   ["Concat", ARITHMETIC_HANDLER],
   ["GlobalAveragePool", ARITHMETIC_HANDLER],
   ["AveragePool", ARITHMETIC_HANDLER],
