@@ -7,7 +7,7 @@
 import type { TGraphProto, TModelProto, TNodeProto, TTensorProto } from "../../../onnx/onnx-proto";
 import type { TTensorRange } from "../calibrate/calibrator";
 import { adjustWeightScalesForBias, quantizeBias } from "../numerics/bias";
-import { computeScaleZeroPoint, computeWeightQuantParams, quantizeTensor, type TQuantType } from "../numerics/quant-params";
+import { computeScaleZeroPoint, computeWeightQuantParams, quantizeTensorInto, type TQuantType } from "../numerics/quant-params";
 import {
   createAttribute,
   createFloatTensor,
@@ -21,6 +21,7 @@ import {
   readFloatTensor,
   type TGraphIndex,
 } from "../onnx-helpers";
+import { viewFloat32Values } from "../../../onnx/dtypes";
 import type { TQdqModelPlan, TQdqPlan, TQdqPlanContext } from "./qdq-types";
 import { QDQ_HANDLERS } from "./registry";
 
@@ -340,7 +341,8 @@ function applyGraphQdq(
     const consumers = [...spec.consumers].filter((n) => actParams.has(n.input[0]));
     if (consumers.length === 0) continue;
     const t = index.initializers.get(name)!;
-    const w = readFloatTensor(t);
+    // Read-only view of the stored weight (no copy): only read below, and the float initializer is dropped after.
+    const w = viewFloat32Values(t);
     const params = computeWeightQuantParams(w, t.dims, { type: "int8", symmetric: true, axis: spec.axis });
     for (const b of biasByWeight.get(name) ?? []) {
       const bias = readFloatTensor(index.initializers.get(b.bias)!);
@@ -349,13 +351,13 @@ function applyGraphQdq(
       for (let c = 0; c < adjusted.length; c++) if (adjusted[c] !== params.scale[c]) stats.raisedWeightScales++;
       params.scale = adjusted;
     }
-    const q = quantizeTensor(w, t.dims, params);
+    const q = quantizeTensorInto(w, t.dims, params, new Int8Array(w.length));
     const qName = namer(`${name}_quantized`);
     const sName = namer(`${name}_scale`);
     const zName = namer(`${name}_zero_point`);
     const dqOut = namer(`${name}_DequantizeLinear_Output`);
     const perCh = spec.axis !== undefined;
-    graph.initializer.push(createTensor(qName, DTYPE.INT8, t.dims, Int8Array.from(q)));
+    graph.initializer.push(createTensor(qName, DTYPE.INT8, t.dims, q));
     graph.initializer.push(createFloatTensor(sName, perCh ? [params.scale.length] : [], params.scale));
     graph.initializer.push(createTensor(zName, DTYPE.INT8, perCh ? [params.scale.length] : [], new Int8Array(params.scale.length)));
     head.push(
