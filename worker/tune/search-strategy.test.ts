@@ -53,6 +53,11 @@ describe("refinements", () => {
     // Expected faster than the trial they refine, so the stop rule keeps searching for them.
     expect(aimed.every((c) => c.estimate.latencyRatio < 0.8)).toBe(true);
     expect(cands.map((c) => c.id)).not.toContain("int8-static/keep-4");
+    // And with HardSwish quantized (QLinearAdd/QLinearMul instead of a float island), unless only size matters.
+    const hardSwish = cands.find((c) => c.id === "int8-static/hardswish")!;
+    expect((hardSwish.pipeline.steps[0]!.options as { opTypesToQuantize: string[] }).opTypesToQuantize).toContain("HardSwish");
+    const sizeOnly = createSearchStrategy().proposeCandidates({ goal: { ...goal, objective: "size" }, model: cnn, trials: [finished("int8-static", 0.9944, 0.8)] });
+    expect(sizeOnly.map((c) => c.id)).not.toContain("int8-static/hardswish");
   });
 
   test("pruning that lost the floor is swept to lower ratios and gets a distillation candidate", () => {
