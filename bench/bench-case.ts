@@ -253,6 +253,8 @@ export async function runBenchCase(modelName: string, presetName: string, option
       data: createBenchSource(modelName, original, 4, 1000),
       // BENCH_LATENCY_RUNS raises the interleaved runs when a ratio near a target needs a steadier median.
       latency: { runs: Number(process.env.BENCH_LATENCY_RUNS ?? 40), warmupRuns: 5 },
+      // BENCH_THREADS fixes onnxruntime's intra-op threads of both sessions (default: min(4, cores)).
+      ...(process.env.BENCH_THREADS ? { intraOpThreads: Number(process.env.BENCH_THREADS) } : {}),
     });
     return {
       ...result,
