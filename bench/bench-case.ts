@@ -9,8 +9,7 @@
  * Memory: `baselineRssBytes` is the RSS once Node, the engine modules and onnxruntime (one tiny session run) are
  * loaded, before the model is read; `peakRssBytes` the process high-water mark up to writing the result.
  */
-import { closeSync, constants as FS, openSync, readFileSync, readSync, statSync } from "node:fs";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { findPreset } from "../contracts/pipeline";
@@ -23,8 +22,8 @@ import { createRandom } from "../worker/data/generate-inputs";
 import type { TModelProto } from "../worker/onnx/onnx-proto";
 import { getFixtureModel, type TFixtureModelName } from "../tests/fixtures/fetch-models";
 import { encodeModel } from "../worker/onnx/model-io";
-import { createInferenceSession } from "../worker/runtime/ort";
-import { buildConvNet, buildTransformerEncoder } from "../worker/passes/quantize/testing/build-models";
+import { buildTransformerEncoder } from "../worker/passes/quantize/testing/build-models";
+import { loadRuntime, readFileDirect, writeFileSynced } from "./bench-io";
 
 export type TBenchCaseResult = {
   model: string;
@@ -128,68 +127,6 @@ async function resolveBenchModel(modelName: string, tmp: string): Promise<string
 
 /** Generated calibration batches (the bench has no real data for these fixtures). */
 const CALIBRATION_BATCHES = 8;
-
-/** Loads onnxruntime's native library and thread pools (one tiny session run), so the RSS baseline includes them. */
-async function loadRuntime(): Promise<void> {
-  const s = await createInferenceSession(encodeModel(buildConvNet()));
-  await s.run({ x: { type: "float32", dims: [1, 3, 16, 16], data: new Float32Array(3 * 16 * 16) } });
-  await s.release();
-  (globalThis as { gc?: () => void }).gc?.();
-}
-
-const DIRECT_IO_ALIGN = 4096;
-
-/**
- * Reads a file with O_DIRECT, so the time is the disk's, not the page cache's (the fixture was read moments ago
- * by the fetcher and sits in the cache). O_DIRECT needs an aligned buffer address, which JS cannot ask for: probe
- * the buffer offsets until the kernel accepts one. Falls back to a cached read where O_DIRECT is refused.
- */
-function readFileDirect(file: string): { ms: number; cached: boolean } {
-  const size = statSync(file).size;
-  const t0 = performance.now();
-  let fd: number;
-  try {
-    fd = openSync(file, FS.O_RDONLY | FS.O_DIRECT);
-  } catch {
-    readFileSync(file);
-    return { ms: performance.now() - t0, cached: true };
-  }
-  try {
-    const len = Math.ceil(size / DIRECT_IO_ALIGN) * DIRECT_IO_ALIGN;
-    const buf = Buffer.allocUnsafeSlow(len + DIRECT_IO_ALIGN);
-    let offset = -1;
-    for (let k = 0; k < DIRECT_IO_ALIGN && offset < 0; k += 16) {
-      try {
-        readSync(fd, buf, k, DIRECT_IO_ALIGN, 0);
-        offset = k;
-      } catch {
-        // not aligned: try the next offset
-      }
-    }
-    if (offset < 0) return { ms: performance.now() - t0, cached: true };
-    for (let pos = 0; pos < size; ) {
-      const n = readSync(fd, buf, offset + pos, Math.min(1 << 22, len - pos), pos);
-      if (n <= 0) break;
-      pos += n;
-    }
-    return { ms: performance.now() - t0, cached: false };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/** Writes and fsyncs (the bytes are on disk, not just in the page cache); returns the wall time. */
-async function writeFileSynced(file: string, bytes: Uint8Array): Promise<number> {
-  const t0 = performance.now();
-  const fh = await open(file, "w");
-  try {
-    await fh.writeFile(bytes);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return performance.now() - t0;
-}
 
 /** Runs one case and returns its measurements (errors are captured, not thrown). */
 export async function runBenchCase(modelName: string, presetName: string, optionOverrides?: Record<string, unknown>): Promise<TBenchCaseResult> {

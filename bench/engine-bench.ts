@@ -21,8 +21,8 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { closeSync, constants as FS, openSync, readFileSync, readSync, statSync, writeFileSync } from "node:fs";
-import { mkdtemp, open, readFile, rm, writeFile } from "node:fs/promises";
+import { readFileSync, statSync, writeFileSync } from "node:fs";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { findPreset } from "../contracts/pipeline";
@@ -30,11 +30,11 @@ import { createGeneratedDataSource } from "../worker/data/generated-source";
 import { decodeModel, encodeModel, encodeModelParts } from "../worker/onnx/model-io";
 import type { TModelProto } from "../worker/onnx/onnx-proto";
 import { analyzeModel } from "../worker/passes/analyze/analyze-model";
-import { buildConvNet, buildTransformerEncoder } from "../worker/passes/quantize/testing/build-models";
+import { buildTransformerEncoder } from "../worker/passes/quantize/testing/build-models";
 import { PASS_HANDLERS } from "../worker/pipeline/pass-registry";
-import { createInferenceSession } from "../worker/runtime/ort";
 import { getFixtureModel, type TFixtureModelName } from "../tests/fixtures/fetch-models";
 import { readListFlag } from "./bench-args";
+import { loadRuntime, readFileDirect, writeFileSynced } from "./bench-io";
 
 type TPhaseMs = { decode: number; runnerIn: number; pass: number; inference: number; encode: number; runnerOut: number };
 
@@ -94,61 +94,6 @@ function resetPeakRss(): void {
 
 function gc(): void {
   (globalThis as { gc?: () => void }).gc?.();
-}
-
-async function loadRuntime(): Promise<void> {
-  const s = await createInferenceSession(encodeModel(buildConvNet()));
-  await s.run({ x: { type: "float32", dims: [1, 3, 16, 16], data: new Float32Array(3 * 16 * 16) } });
-  await s.release();
-}
-
-const DIRECT_IO_ALIGN = 4096;
-
-/** O_DIRECT read (the disk's time, not the page cache's); falls back to a cached read where refused. Same as bench-case. */
-function readFileDirect(file: string): { ms: number; cached: boolean } {
-  const size = statSync(file).size;
-  const t0 = performance.now();
-  let fd: number;
-  try {
-    fd = openSync(file, FS.O_RDONLY | FS.O_DIRECT);
-  } catch {
-    readFileSync(file);
-    return { ms: performance.now() - t0, cached: true };
-  }
-  try {
-    const len = Math.ceil(size / DIRECT_IO_ALIGN) * DIRECT_IO_ALIGN;
-    const buf = Buffer.allocUnsafeSlow(len + DIRECT_IO_ALIGN);
-    let offset = -1;
-    for (let k = 0; k < DIRECT_IO_ALIGN && offset < 0; k += 16) {
-      try {
-        readSync(fd, buf, k, DIRECT_IO_ALIGN, 0);
-        offset = k;
-      } catch {
-        // not aligned: try the next offset
-      }
-    }
-    if (offset < 0) return { ms: performance.now() - t0, cached: true };
-    for (let pos = 0; pos < size; ) {
-      const n = readSync(fd, buf, offset + pos, Math.min(1 << 22, len - pos), pos);
-      if (n <= 0) break;
-      pos += n;
-    }
-    return { ms: performance.now() - t0, cached: false };
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function writeFileSynced(file: string, parts: Uint8Array[]): Promise<number> {
-  const t0 = performance.now();
-  const fh = await open(file, "w");
-  try {
-    for (const p of parts) await fh.write(p);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  return performance.now() - t0;
 }
 
 function sha256Hex(bytes: Uint8Array): string {

@@ -17,6 +17,7 @@ import { buildWebApp, checkWebBuild } from "../server/start/build-web-app";
 import { encodeModel } from "../worker/onnx/model-io";
 import { buildConvNet } from "../worker/passes/quantize/testing/build-models";
 import { readListFlag } from "./bench-args";
+import { findFreePort } from "./bench-io";
 
 const sequentialJobCount = Number(readListFlag(process.argv, "jobs")?.[0] ?? 20);
 const burstJobCount = Number(readListFlag(process.argv, "burst")?.[0] ?? 10);
@@ -24,16 +25,6 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..")
 await mkdir(path.join(root, ".cache"), { recursive: true });
 const work = await mkdtemp(path.join(root, ".cache", "platform-bench-"));
 const dataDir = path.join(work, "data");
-
-async function findFreePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 type TStart = { child: ChildProcess; baseUrl: string; bannerMs: number; readyMs: number };
 

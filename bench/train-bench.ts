@@ -196,6 +196,13 @@ function speedRow(label: string, sp: Awaited<ReturnType<typeof measureStepVsForw
   return `| ${label}${threads === undefined ? "" : ` | ${threads}`} | ${sp.forwardMs.toFixed(2)} | ${sp.asGivenMs.toFixed(2)} | ${sp.weightsAsInputsMs.toFixed(2)} | ${sp.stepMs.toFixed(2)} | ${sp.ratio.toFixed(2)}× | ${(sp.stepMs / sp.asGivenMs).toFixed(2)}× | ${sp.minRatio.toFixed(2)}× | ${sp.cpuRatio.toFixed(2)}× | ${sp.updateMs.toFixed(2)} |`;
 }
 
+/** Students' held-out fidelity to the teacher, one row each (top-1 agreement only for class scores). */
+function logFidelityTable(rows: [string, TDistillReport["before"]][], withTop1: boolean): void {
+  log(withTop1 ? "| student | cosine | SNR dB | top-1 agreement |" : "| student | cosine | SNR dB |");
+  log(withTop1 ? "|---|---|---|---|" : "|---|---|---|");
+  for (const [label, e] of rows) log(`| ${label} | ${e.cosine.toFixed(4)} | ${e.snrDb.toFixed(1)} |${withTop1 ? ` ${pct(e.top1Agreement)} |` : ""}`);
+}
+
 function pct(v: number | undefined): string {
   return v === undefined ? "n/a" : `${(v * 100).toFixed(1)}%`;
 }
@@ -236,15 +243,11 @@ async function benchFixture(): Promise<void> {
   const ms = performance.now() - t0;
   const first16: THostTensor = { dtype: "float32", dims: [16, 3, 48, 192], data: (images.data as Float32Array).slice(0, 16 * 3 * 48 * 192) };
   const speed = await measureStepVsForward(pruned, input, first16, [{ kind: "kl-distill", output: logits, temperature: 4, weight: 1 }], 20);
-  const row = (label: string, e: TDistillReport["before"]) => log(`| ${label} | ${e.cosine.toFixed(4)} | ${e.snrDb.toFixed(1)} | ${pct(e.top1Agreement)} |`);
   log("## PP-OCR text-direction classifier (MobileNetV3, HardSwish/SE, depthwise), 30% channels pruned");
   log();
   log(`Distilled on ${r.report.trainSamples} synthetic text-line images (48×192), ${r.report.steps} steps at batch 16, ${(ms / 1000).toFixed(0)} s; fidelity to the original on ${r.report.holdoutSamples} held-out images.`);
   log();
-  log("| student | cosine | SNR dB | top-1 agreement |");
-  log("|---|---|---|---|");
-  row("pruned only", r.report.before);
-  row("pruned + distilled", r.report.after);
+  logFidelityTable([["pruned only", r.report.before], ["pruned + distilled", r.report.after]], true);
   log();
   log("Training step vs forward at batch 16 (median of 20 interleaved runs, 1 thread):");
   log();
@@ -307,15 +310,11 @@ async function benchDepthReduced(): Promise<void> {
   }
   await Promise.all([teacherSession.release(), studentSession.release()]);
   const [teacherBytes, studentBytes] = [encodeModel(teacher).byteLength, encodeModel(r.model).byteLength];
-  const row = (label: string, e: TDistillReport["before"]) => log(`| ${label} | ${e.cosine.toFixed(4)} | ${e.snrDb.toFixed(1)} |`);
   log("## Depth-reduced student (distill-depth): 6-layer transformer encoder, every other layer dropped");
   log();
   log(`Teacher: generated encoder (dim ${dim}, 4 heads, 6 layers, ${(teacherBytes / 1e6).toFixed(2)} MB). Student: layers ${reduced.blocksAfter} of ${reduced.blocksBefore} kept with their weights (${(studentBytes / 1e6).toFixed(2)} MB, ×${(studentBytes / teacherBytes).toFixed(3)}; ${reduced.nodesAfter} of ${reduced.nodesBefore} nodes). Distilled on ${r.report.trainSamples} random sequences [${seq}×${dim}], ${r.report.steps} steps at batch 32, ${(ms / 1000).toFixed(1)} s; fidelity on ${r.report.holdoutSamples} held-out sequences.`);
   log();
-  log("| student | cosine | SNR dB |");
-  log("|---|---|---|");
-  row("layers dropped only", r.report.before);
-  row("layers dropped + distilled", r.report.after);
+  logFidelityTable([["layers dropped only", r.report.before], ["layers dropped + distilled", r.report.after]], false);
   log();
   log(`Forward at batch 32, 1 thread, median of 20 interleaved runs: teacher ${median(times[0]).toFixed(2)} ms, student ${median(times[1]).toFixed(2)} ms (×${(median(times[1]) / median(times[0])).toFixed(2)}).`);
   log();

@@ -14,6 +14,7 @@ import { createCondenseClient } from "../client/index";
 import { DTYPE } from "../worker/onnx/dtypes";
 import { createEmptyGraphProto, createEmptyTensorProto, createNodeProto, createTensorValueInfo } from "../worker/onnx/index";
 import { encodeModelParts } from "../worker/onnx/model-io";
+import { findFreePort } from "./bench-io";
 
 const sizeMiB = Number(process.argv[process.argv.indexOf("--size-mib") + 1] || 1024) || 1024;
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), "..");
@@ -55,18 +56,8 @@ async function writeBigModel(): Promise<number> {
   return total;
 }
 
-async function freePort(): Promise<number> {
-  const { createServer } = await import("node:net");
-  return new Promise((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 const sizeBytes = await writeBigModel();
-const [port, pgPort, s3Port] = [await freePort(), await freePort(), await freePort()];
+const [port, pgPort, s3Port] = [await findFreePort(), await findFreePort(), await findFreePort()];
 const dataDir = path.join(work, "data");
 await mkdir(dataDir);
 const serve = spawn(process.execPath, [path.join(root, "bin", "condense.mjs"), "serve", "--no-worker", "--no-build", "--port", String(port)], {

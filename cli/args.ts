@@ -118,3 +118,19 @@ export function formatOptions(options: TOptionsSpec): string[] {
   const width = Math.max(0, ...rows.map(([flag]) => flag.length));
   return rows.map(([flag, description]) => `  ${flag.padEnd(width)}  ${description}`);
 }
+
+/**
+ * For commands that parse their own arguments (serve, worker): options only, no positionals, and every usage error
+ * followed by the command's usage line.
+ */
+export function parseOptionsOnly<const O extends TOptionsSpec>(argv: readonly string[], options: O, usage: string): TParsedOptions<O> {
+  let parsed: TParsedArgs<O>;
+  try {
+    parsed = parseArgs(argv, { options });
+  } catch (err) {
+    if (err instanceof CliUsageError) throw new CliUsageError(`${err.message}\n${usage}`);
+    throw err;
+  }
+  if (parsed.positionals.length > 0) throw new CliUsageError(`unexpected argument "${parsed.positionals[0]}"\n${usage}`);
+  return parsed.options;
+}

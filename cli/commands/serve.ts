@@ -1,7 +1,7 @@
 import path from "node:path";
 import { ConfigError, loadConfig, type TConfig } from "../../server/config";
 import { startPlatform, type TPlatform } from "../../server/start/start-platform";
-import { parseArgs, type TOptionsSpec } from "../args";
+import { parseOptionsOnly, type TOptionsSpec } from "../args";
 import { CliError, CliUsageError } from "../errors";
 
 const USAGE = "usage: condense serve [--port N] [--data-dir DIR] [--no-worker] [--no-migrate] [--no-build]";
@@ -18,15 +18,7 @@ const SERVE_OPTIONS = {
 
 /** Parses `condense serve` flags with the CLI's one parser; wrong ones throw CliUsageError (exit 2). */
 export function parseServeArgs(args: readonly string[]): TServeArgs {
-  let parsed;
-  try {
-    parsed = parseArgs(args, { options: SERVE_OPTIONS });
-  } catch (err) {
-    if (err instanceof CliUsageError) throw new CliUsageError(`${err.message}\n${USAGE}`);
-    throw err;
-  }
-  const { options, positionals } = parsed;
-  if (positionals.length > 0) throw new CliUsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  const options = parseOptionsOnly(args, SERVE_OPTIONS, USAGE);
   const out: TServeArgs = { worker: !options["no-worker"], migrate: !options["no-migrate"], build: !options["no-build"] };
   if (options.port !== undefined) {
     const port = Number(options.port);

@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from "../../server/config";
 import { createLogger } from "../../server/logger";
-import { parseArgs, type TOptionsSpec } from "../args";
+import { parseOptionsOnly, type TOptionsSpec } from "../args";
 import { CliError, CliUsageError } from "../errors";
 
 const USAGE = "usage: condense worker [--concurrency N] [--id NAME] [--drain-timeout SECONDS]";
@@ -15,15 +15,7 @@ const WORKER_OPTIONS = {
 
 /** Parses `condense worker` flags with the CLI's one parser; wrong ones throw CliUsageError (exit 2). */
 export function parseWorkerArgs(args: readonly string[]): TWorkerArgs {
-  let parsed;
-  try {
-    parsed = parseArgs(args, { options: WORKER_OPTIONS });
-  } catch (err) {
-    if (err instanceof CliUsageError) throw new CliUsageError(`${err.message}\n${USAGE}`);
-    throw err;
-  }
-  const { options, positionals } = parsed;
-  if (positionals.length > 0) throw new CliUsageError(`unexpected argument "${positionals[0]}"\n${USAGE}`);
+  const options = parseOptionsOnly(args, WORKER_OPTIONS, USAGE);
   const out: TWorkerArgs = {};
   if (options.concurrency !== undefined) {
     const n = Number(options.concurrency);

@@ -63,11 +63,7 @@ export function foldConvAffine(g: TGraphProto): number {
       } else {
         for (let m = 0; m < M; m++) b[m] += c[m];
       }
-      const bName = B?.name ?? `${W.name}_folded_bias`;
-      if (B) replaceInitializer(g, B, createFloatTensor(bName, [M], b));
-      else g.initializer.push(createFloatTensor(bName, [M], b));
-      conv.input = [conv.input[0], conv.input[1], bName];
-      conv.output = [next.output[0]];
+      absorbFollowingNode(g, conv, W, B, b, next);
       drop.add(next);
     }
     if (drop.size === 0) break;
@@ -75,6 +71,15 @@ export function foldConvAffine(g: TGraphProto): number {
     removed += drop.size;
   }
   return removed;
+}
+
+/** Stores the folded bias `b` (the existing bias tensor, or a new one) and makes `conv` produce `next`'s output. */
+function absorbFollowingNode(g: TGraphProto, conv: TNodeProto, W: TTensorProto, B: TTensorProto | undefined, b: Float32Array, next: TNodeProto): void {
+  const bName = B?.name ?? `${W.name}_folded_bias`;
+  if (B) replaceInitializer(g, B, createFloatTensor(bName, [b.length], b));
+  else g.initializer.push(createFloatTensor(bName, [b.length], b));
+  conv.input = [conv.input[0], conv.input[1], bName];
+  conv.output = [next.output[0]];
 }
 
 function replaceInitializer(g: TGraphProto, old: TTensorProto, t: TTensorProto): void {
@@ -199,11 +204,7 @@ export function foldConvTransposeAffine(g: TGraphProto): number {
       if (shift) for (let m = 0; m < M; m++) b[m] += shift[m];
       if (![...w, ...b].every(Number.isFinite)) continue;
       replaceInitializer(g, W, createFloatTensor(W.name!, W.dims, w));
-      const bName = B?.name ?? `${W.name}_folded_bias`;
-      if (B) replaceInitializer(g, B, createFloatTensor(bName, [M], b));
-      else g.initializer.push(createFloatTensor(bName, [M], b));
-      ct.input = [ct.input[0], ct.input[1], bName];
-      ct.output = [next.output[0]];
+      absorbFollowingNode(g, ct, W, B, b, next);
       drop.add(next);
     }
     if (drop.size === 0) break;
