@@ -116,52 +116,55 @@ export function quantizeMatMulNBitsRtn(weight: Float32Array, K: number, N: numbe
   const packed = new Uint8Array(N * colStride);
   const scales = new Float32Array(N * blocksPerCol);
   const zps = symmetric ? undefined : new Uint8Array(N * blocksPerCol);
-  // Per-column state of the current block (float32 values are exact in float64).
-  const mn = new Float64Array(N);
-  const mx = new Float64Array(N);
-  const scale = new Float64Array(N);
-  const zero = new Int32Array(N);
+  // Tiles of TILE columns × one block of rows (TILE·blockSize floats, a few KB): the range pass reads the tile's
+  // rows in memory order, the quantize pass then walks each column of the tile from L1 and writes its nibbles as
+  // whole bytes, in order, into that column's blob.
+  const TILE = 64;
+  const mn = new Float64Array(TILE);
+  const mx = new Float64Array(TILE);
   for (let b = 0; b < blocksPerCol; b++) {
     const start = b * blockSize;
     const end = Math.min(K, start + blockSize);
-    mn.fill(0);
-    mx.fill(0);
-    for (let k = start; k < end; k++) {
-      const row = k * N;
-      for (let n = 0; n < N; n++) {
-        const v = weight[row + n];
-        if (v < mn[n]) mn[n] = v;
-        if (v > mx[n]) mx[n] = v;
+    for (let n0 = 0; n0 < N; n0 += TILE) {
+      const width = Math.min(TILE, N - n0);
+      mn.fill(0);
+      mx.fill(0);
+      for (let k = start; k < end; k++) {
+        const row = k * N + n0;
+        for (let j = 0; j < width; j++) {
+          const v = weight[row + j];
+          if (v < mn[j]) mn[j] = v;
+          if (v > mx[j]) mx[j] = v;
+        }
       }
-    }
-    for (let n = 0; n < N; n++) {
-      const p = computeBlockParamsFromRange(mn[n], mx[n], symmetric);
-      scale[n] = p.scale;
-      zero[n] = p.zeroPoint;
-      scales[n * blocksPerCol + b] = p.scale;
-      if (zps) zps[n * blocksPerCol + b] = p.zeroPoint;
-    }
-    for (let i = 0; i < blockSize; i++) {
-      const k = start + i;
-      const at = b * blobSize + (i >> 1);
-      const shift = i & 1 ? 4 : 0;
-      if (k >= K) {
-        // Rows past K in the last block hold the zero point, so they dequantize to 0.
-        for (let n = 0; n < N; n++) packed[n * colStride + at] |= zero[n] << shift;
-        continue;
-      }
-      const row = k * N;
-      for (let n = 0; n < N; n++) {
-        const z = zero[n];
-        // Round half to even through the 1.5·2^52 addition (see roundHalfToEven; beyond 2^51 it saturates anyway).
-        const q = Math.fround(weight[row + n] / scale[n]) + ROUND_MAGIC - ROUND_MAGIC + z;
-        // NaN stores 0, like the Uint8Array store of quantizeUint4's NaN.
-        const code = q >= 0 ? (q > 15 ? 15 : q) : 0;
-        packed[n * colStride + at] |= code << shift;
+      for (let j = 0; j < width; j++) {
+        const n = n0 + j;
+        const p = computeBlockParamsFromRange(mn[j], mx[j], symmetric);
+        scales[n * blocksPerCol + b] = p.scale;
+        if (zps) zps[n * blocksPerCol + b] = p.zeroPoint;
+        const s = p.scale;
+        const z = p.zeroPoint;
+        const out = n * colStride + b * blobSize;
+        for (let i = 0; i < blockSize; i += 2) {
+          const k = start + i;
+          // Rows past K in the last block hold the zero point, so they dequantize to 0.
+          const lo = k < K ? quantizeCode(weight[k * N + n], s, z) : z;
+          const hi = k + 1 < K ? quantizeCode(weight[(k + 1) * N + n], s, z) : z;
+          packed[out + (i >> 1)] = lo | (hi << 4);
+        }
       }
     }
   }
   return { K, N, blockSize, blocksPerCol, packed, scales, zeroPoints: zps ? packZeroPoints(zps, N, blocksPerCol) : undefined };
+}
+
+/**
+ * quantizeUint4 inlined for the hot loop: round half to even through the 1.5·2^52 addition (see roundHalfToEven;
+ * beyond 2^51 it saturates anyway), then clamp; NaN gives 0, like the Uint8Array store of quantizeUint4's NaN.
+ */
+function quantizeCode(x: number, scale: number, zeroPoint: number): number {
+  const q = Math.fround(x / scale) + ROUND_MAGIC - ROUND_MAGIC + zeroPoint;
+  return q >= 0 ? (q > 15 ? 15 : q) : 0;
 }
 
 /** 1.5·2^52 (see roundHalfToEven in quant-params.ts). */
