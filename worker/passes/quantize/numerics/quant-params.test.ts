@@ -156,4 +156,24 @@ describe("fast rounding and quantization equal the reference definition", () => 
     }
     expect(() => quantizeTensorInto(new Float32Array(4), [4], { type: "int8", scale: Float32Array.of(1), zeroPoint: Int32Array.of(0) }, new Int8Array(3))).toThrow(/holds 3/);
   });
+
+  it("quantizeTensorInto, symmetric last-axis channels (the MatMul weight path without zero points): same codes as the reference", () => {
+    let seed = 11;
+    const rand = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32) * 2 - 1;
+    const [K, N] = [7, 6];
+    for (const type of ["int8", "int4"] as const) {
+      const scale = Float32Array.from({ length: N }, () => Math.fround(0.005 + Math.abs(rand()) * 0.02));
+      const data = Float32Array.from({ length: K * N }, () => Math.fround(rand() * 3));
+      // Ties, saturation and non-finite values.
+      data[0] = scale[0] * 2.5;
+      data[1] = scale[1] * -3.5;
+      data[2] = 1e9;
+      data[3] = NaN;
+      data[4] = -Infinity;
+      const params = { type, scale, zeroPoint: new Int32Array(N), axis: 1 };
+      const expected = Array.from(data, (x, i) => referenceQuantize(x, scale[i % N], 0, type));
+      expect(Array.from(quantizeTensorInto(data, [K, N], params, new Int32Array(K * N)))).toEqual(expected);
+      if (type === "int8") expect(Array.from(quantizeTensorInto(data, [K, N], params, new Int8Array(K * N)))).toEqual(expected);
+    }
+  });
 });
