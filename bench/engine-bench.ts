@@ -18,6 +18,7 @@
  * - IO: reading the model file with O_DIRECT (no page cache) + writing the result with fsync, after the runs.
  * `transformer_large` (12 blocks, dim 768, ≈ 85 M parameters, ≈ 340 MB) and `transformer_encoder` (28 MB) are
  * generated into a temp folder and never committed. Writes bench/results/engine.md.
+ * BENCH_CPU_PROF=DIR writes a V8 CPU profile of every case's child process into DIR (where the engine time goes).
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -235,7 +236,7 @@ async function runChild(modelName: string, presetName: string, file: string, reu
 
 function spawnCase(modelName: string, presetName: string, file: string, reuse: TReuseFile): Promise<TEngineCaseResult> {
   return new Promise((resolve) => {
-    const childArgs = ["--expose-gc", "--import", "tsx", path.join(import.meta.dirname, "engine-bench.ts"), "--child", modelName, presetName, file, reuse.path, reuse.mode];
+    const childArgs = [...(process.env.BENCH_CPU_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : []), "--expose-gc", "--import", "tsx", path.join(import.meta.dirname, "engine-bench.ts"), "--child", modelName, presetName, file, reuse.path, reuse.mode];
     const child = spawn(process.execPath, childArgs, {
       stdio: ["ignore", "pipe", "inherit"],
     });
