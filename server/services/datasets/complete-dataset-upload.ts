@@ -3,11 +3,10 @@ import { createReadStream } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { AppError, isAppError } from "../../../contracts/app-error";
+import { AppError } from "../../../contracts/app-error";
 import type { Dataset } from "../../../generated/prisma/client";
-import { abortMultipartUpload, completeMultipartUpload, deleteObject, headObjectSize } from "../../storage/object-store";
-import { formatBytes } from "../models/create-upload";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
+import { assertAcceptingParts, finishMultipartUpload } from "../uploads/multipart-upload";
 import { materializeDataset, summarizeDataset, toSafeFileName } from "../../../worker/data/dataset-files";
 import { findDatasetById } from "./find-dataset-by-id";
 
@@ -22,11 +21,7 @@ export async function completeDatasetUpload(
   input: { datasetId: string; parts: Array<{ partNumber: number; etag: string }> },
 ): Promise<Dataset> {
   const dataset = await findDatasetById(deps, caller, input.datasetId);
-  if (dataset.state !== "uploading" || !dataset.uploadId || !dataset.partBytes) {
-    throw new AppError("CONFLICT", { userMessage: `dataset ${dataset.id} is not accepting uploads (it is ${dataset.state})` });
-  }
-  const declaredBytes = Number(dataset.sizeBytes);
-  const partCount = Math.ceil(declaredBytes / dataset.partBytes);
+  const { uploadId, partCount } = assertAcceptingParts("dataset", dataset);
   const numbers = new Set(input.parts.map((p) => p.partNumber));
   if (numbers.size !== input.parts.length || numbers.size !== partCount || [...numbers].some((n) => n < 1 || n > partCount)) {
     throw new AppError("BAD_INPUT", { userMessage: `send each of the ${partCount} parts exactly once (got ${input.parts.length})` });
@@ -37,44 +32,25 @@ export async function completeDatasetUpload(
   });
   if (claimed.count === 0) throw new AppError("CONFLICT", { userMessage: `dataset ${dataset.id} is already being completed` });
 
-  try {
-    await completeMultipartUpload(deps.store, dataset.storageKey, dataset.uploadId, input.parts);
-  } catch (err) {
-    await deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "uploading" } });
-    throw new AppError("BAD_INPUT", {
-      message: `CompleteMultipartUpload failed for ${dataset.storageKey}: ${(err as Error).message}`,
-      userMessage: "storage could not assemble the parts (an ETag does not match a stored part): re-upload the failed parts and complete again",
-      cause: err,
-    });
-  }
-
   const workDir = await mkdtemp(path.join(os.tmpdir(), "condense-dataset-"));
   try {
-    const storedBytes = await headObjectSize(deps.store, dataset.storageKey);
-    if (storedBytes !== declaredBytes) {
-      throw new AppError("UNPROCESSABLE", {
-        userMessage: `the uploaded file is ${formatBytes(storedBytes ?? 0)} but ${formatBytes(declaredBytes)} were announced: upload it again`,
-      });
-    }
-    const { dataPath, fileCount } = await materializeDataset(deps.store, dataset, workDir);
-    const sha256 = await hashFile(path.join(workDir, toSafeFileName(dataset.name)));
-    const summary = await summarizeDataset(dataPath, fileCount, dataset.name);
-    return await deps.prisma.dataset.update({
-      where: { id: dataset.id },
-      data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
-    });
-  } catch (err) {
-    const appError = isAppError(err)
-      ? err
-      : new AppError("INTERNAL", {
-          message: `validating dataset ${dataset.storageKey} failed: ${(err as Error).message}`,
-          userMessage: "the dataset could not be validated because of a problem on our side: upload it again",
-          cause: err,
+    return await finishMultipartUpload({
+      store: deps.store,
+      row: { ...dataset, uploadId },
+      parts: input.parts,
+      reopen: () => deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "uploading" } }),
+      markFailed: (error) => deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "failed", error, uploadId: null } }),
+      internalUserMessage: "the dataset could not be validated because of a problem on our side: upload it again",
+      validate: async (storedBytes) => {
+        const { dataPath, fileCount } = await materializeDataset(deps.store, dataset, workDir);
+        const sha256 = await hashFile(path.join(workDir, toSafeFileName(dataset.name)));
+        const summary = await summarizeDataset(dataPath, fileCount, dataset.name);
+        return deps.prisma.dataset.update({
+          where: { id: dataset.id },
+          data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
         });
-    await deleteObject(deps.store, dataset.storageKey).catch(() => undefined);
-    await abortMultipartUpload(deps.store, dataset.storageKey, dataset.uploadId);
-    await deps.prisma.dataset.update({ where: { id: dataset.id }, data: { state: "failed", error: appError.userMessage, uploadId: null } });
-    throw appError;
+      },
+    });
   } finally {
     await rm(workDir, { recursive: true, force: true });
   }

@@ -1,17 +1,11 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
-import { AppError, isAppError } from "../../../contracts/app-error";
+import { AppError } from "../../../contracts/app-error";
 import type { Model } from "../../../generated/prisma/client";
 import { inspectOnnxStream, type TOnnxSummary } from "../../../worker/onnx/inspect-onnx-stream";
-import {
-  abortMultipartUpload,
-  completeMultipartUpload,
-  deleteObject,
-  getObjectStream,
-  headObjectSize,
-} from "../../storage/object-store";
+import { getObjectStream } from "../../storage/object-store";
 import type { TServiceCaller, TServiceDeps } from "../service-deps";
-import { formatBytes } from "./create-upload";
+import { assertAcceptingParts, finishMultipartUpload } from "../uploads/multipart-upload";
 import { findModelById } from "./find-model-by-id";
 
 /**
@@ -26,11 +20,7 @@ export async function completeUpload(
   input: { modelId: string; parts: Array<{ partNumber: number; etag: string }> },
 ): Promise<Model> {
   const model = await findModelById(deps, caller, input.modelId);
-  if (model.state !== "uploading" || !model.uploadId || !model.partBytes) {
-    throw new AppError("CONFLICT", { userMessage: `model ${model.id} is not accepting uploads (it is ${model.state})` });
-  }
-  const declaredBytes = Number(model.sizeBytes);
-  const partCount = Math.ceil(declaredBytes / model.partBytes);
+  const { uploadId, partCount } = assertAcceptingParts("model", model);
   const numbers = new Set(input.parts.map((p) => p.partNumber));
   const missing: number[] = [];
   for (let n = 1; n <= partCount; n++) if (!numbers.has(n)) missing.push(n);
@@ -52,47 +42,22 @@ export async function completeUpload(
     throw new AppError("CONFLICT", { userMessage: `model ${model.id} is already being completed` });
   }
 
-  try {
-    await completeMultipartUpload(deps.store, model.storageKey, model.uploadId, input.parts);
-  } catch (err) {
-    // Wrong/missing ETags: the parts are still in storage, so let the client re-send the bad parts and retry.
-    await deps.prisma.model.update({ where: { id: model.id }, data: { state: "uploading" } });
-    throw new AppError("BAD_INPUT", {
-      message: `CompleteMultipartUpload failed for ${model.storageKey}: ${(err as Error).message}`,
-      userMessage: "storage could not assemble the parts (an ETag does not match a stored part): re-upload the failed parts and complete again",
-      cause: err,
-    });
-  }
-
-  try {
-    const storedBytes = await headObjectSize(deps.store, model.storageKey);
-    if (storedBytes !== declaredBytes) {
-      throw new AppError("UNPROCESSABLE", {
-        userMessage: `the uploaded file is ${formatBytes(storedBytes ?? 0)} but ${formatBytes(declaredBytes)} were announced: upload it again`,
+  return finishMultipartUpload({
+    store: deps.store,
+    row: { ...model, uploadId },
+    parts: input.parts,
+    reopen: () => deps.prisma.model.update({ where: { id: model.id }, data: { state: "uploading" } }),
+    markFailed: (error) => deps.prisma.model.update({ where: { id: model.id }, data: { state: "failed", error, uploadId: null } }),
+    internalUserMessage: "the model could not be validated because of a problem on our side: upload it again",
+    validate: async (storedBytes) => {
+      const stream = await getObjectStream(deps.store, model.storageKey);
+      const { sha256, summary } = await hashAndInspect(stream, deps.config.MAX_UPLOAD_BYTES);
+      return deps.prisma.model.update({
+        where: { id: model.id },
+        data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
       });
-    }
-    const stream = await getObjectStream(deps.store, model.storageKey);
-    const { sha256, summary } = await hashAndInspect(stream, deps.config.MAX_UPLOAD_BYTES);
-    return await deps.prisma.model.update({
-      where: { id: model.id },
-      data: { state: "ready", sha256, sizeBytes: BigInt(storedBytes), summary: summary as object, uploadId: null, error: null },
-    });
-  } catch (err) {
-    const appError = isAppError(err)
-      ? err
-      : new AppError("INTERNAL", {
-          message: `validating upload ${model.storageKey} failed: ${(err as Error).message}`,
-          userMessage: "the model could not be validated because of a problem on our side: upload it again",
-          cause: err,
-        });
-    await deleteObject(deps.store, model.storageKey).catch(() => undefined);
-    await abortMultipartUpload(deps.store, model.storageKey, model.uploadId);
-    await deps.prisma.model.update({
-      where: { id: model.id },
-      data: { state: "failed", error: appError.userMessage, uploadId: null },
-    });
-    throw appError;
-  }
+    },
+  });
 }
 
 /**
