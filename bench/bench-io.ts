@@ -1,12 +1,42 @@
 /** Measurement helpers shared by the bench scripts: uncached disk reads, synced writes, runtime warm-up, free ports. */
+import { execFile } from "node:child_process";
 import { closeSync, constants as FS, openSync, readFileSync, readSync, statSync } from "node:fs";
 import { open } from "node:fs/promises";
 import { createServer } from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { encodeModel } from "../worker/onnx/model-io";
 import { buildConvNet } from "../worker/passes/quantize/testing/build-models";
 import { createInferenceSession } from "../worker/runtime/ort";
+import type { TBenchCaseResult } from "./bench-case";
 
 const DIRECT_IO_ALIGN = 4096;
+const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+/** One case may calibrate, factorize and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
+const CASE_TIMEOUT_MS = 15 * 60 * 1000;
+
+/**
+ * Runs one bench case (bench/bench-case.ts) in its own process, so its peak RSS and onnxruntime threads belong to
+ * it alone; `overrides` is the JSON of option overrides. A crash or timeout is a failed row, not a thrown error.
+ */
+export function runBenchCaseInChild(model: string, preset: string, overrides?: string): Promise<TBenchCaseResult> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ["--expose-gc", "--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset, ...(overrides ? [overrides] : [])],
+      { cwd: ROOT, timeout: CASE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
+      (err, stdout, stderr) => {
+        const line = stdout.trim().split("\n").pop() ?? "";
+        try {
+          resolve(JSON.parse(line) as TBenchCaseResult);
+        } catch {
+          const why = err ? (err.killed ? "timed out" : err.message.split("\n")[0]) : "no result";
+          resolve({ model, preset: overrides ? `${preset} ${overrides}` : preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
+        }
+      },
+    );
+  });
+}
 
 /**
  * Reads a file with O_DIRECT, so the time is the disk's, not the page cache's (a fixture read moments ago sits in

@@ -9,7 +9,6 @@
  * Prints a markdown table and writes bench/results/factorize.md. Not a test: numbers depend on the machine and its load.
  * Flags: `--model ppocr_cls,ppocr_rec`, `--preset low-rank,cluster`, `--svd-ranks 256,512`, `--no-svd`, `--no-cases`.
  */
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -21,32 +20,12 @@ import { createMatrixMultiplier } from "../worker/passes/factorize/ort-matmul";
 import { getRuntimeInfo } from "../worker/runtime/ort";
 import type { TBenchCaseResult } from "./bench-case";
 import { readListFlag } from "./bench-args";
+import { runBenchCaseInChild } from "./bench-io";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const DEFAULT_MODELS = ["ppocr_cls", "ppocr_rec", "ppocr_det"];
 const DEFAULT_PRESETS = ["low-rank", "cluster", "max-compression", "max-speed"];
-/** A 10 MB model with Tucker-2 on every 3×3 Conv plus evaluation: generous, but a hung case must not stall the run. */
-const CASE_TIMEOUT_MS = 15 * 60 * 1000;
 
-/** One case in its own process (memory and onnxruntime threads of one case do not leak into the next). */
-function runCase(model: string, preset: string): Promise<TBenchCaseResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--expose-gc", "--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset],
-      { cwd: ROOT, timeout: CASE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const line = stdout.trim().split("\n").pop() ?? "";
-        try {
-          resolve(JSON.parse(line) as TBenchCaseResult);
-        } catch {
-          const why = err ? (err.killed ? "timed out" : err.message.split("\n")[0]) : "no result";
-          resolve({ model, preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
-        }
-      },
-    );
-  });
-}
 
 const fmt = (x: number | undefined, digits: number) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
 
@@ -123,9 +102,9 @@ async function main(): Promise<void> {
       for (const preset of presets) {
         process.stderr.write(`bench: ${model} × ${preset} ... `);
         const t0 = Date.now();
-        let r = await runCase(model, preset);
+        let r = await runBenchCaseInChild(model, preset);
         // Six sessions share this 2-core machine: a child killed for memory gets one more try (timeouts do not).
-        if (!r.ok && !r.error?.startsWith("timed out")) r = await runCase(model, preset);
+        if (!r.ok && !r.error?.startsWith("timed out")) r = await runBenchCaseInChild(model, preset);
         process.stderr.write(`${r.ok ? "ok" : `failed: ${r.error}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
         rows.push(r);
       }

@@ -3,7 +3,6 @@
  * (bench/bench-case.ts) so peak RSS is per case. Prints a markdown table and writes bench/results/quantization.md.
  * Filters: `--model NAME[,NAME]`, `--preset NAME[,NAME]`. Not a test: numbers depend on the machine.
  */
-import { execFile } from "node:child_process";
 import { mkdir, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
@@ -12,33 +11,14 @@ import { PRESETS } from "../contracts/pipeline";
 import { FIXTURE_MODEL_NAMES } from "../tests/fixtures/fetch-models";
 import { GENERATED_BENCH_MODELS, type TBenchCaseResult } from "./bench-case";
 import { readListFlag } from "./bench-args";
+import { runBenchCaseInChild } from "./bench-io";
 
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-/** One case may calibrate and evaluate a 10 MB model on 2 cores: generous, but a hung case must not stall the run. */
 /** The quantization suite this benchmark covers (other presets, e.g. pruning, have their own issue). */
 const QUANTIZATION_PASSES: ReadonlySet<string> = new Set(["int8-dynamic", "int8-static", "fp16", "int4-weight"]);
 /** Structure-level presets benchmarked too (issue 6): factorization, clustering and the two combined recipes. */
 const STRUCTURE_PRESETS: readonly string[] = ["low-rank", "cluster", "max-compression", "max-speed"];
-const CASE_TIMEOUT_MS = 15 * 60 * 1000;
 
-function runCase(model: string, preset: string, overrides?: string): Promise<TBenchCaseResult> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ["--expose-gc", "--import", "tsx", path.join(ROOT, "bench", "bench-case.ts"), model, preset, ...(overrides ? [overrides] : [])],
-      { cwd: ROOT, timeout: CASE_TIMEOUT_MS, maxBuffer: 16 * 1024 * 1024 },
-      (err, stdout, stderr) => {
-        const line = stdout.trim().split("\n").pop() ?? "";
-        try {
-          resolve(JSON.parse(line) as TBenchCaseResult);
-        } catch {
-          const why = err ? (err.killed ? "timed out" : err.message.split("\n")[0]) : "no result";
-          resolve({ model, preset: overrides ? `${preset} ${overrides}` : preset, ok: false, error: `${why} ${stderr.trim().split("\n").pop() ?? ""}`.trim() });
-        }
-      },
-    );
-  });
-}
 
 const fmt = (x: number | undefined, digits: number) => (x === undefined || !Number.isFinite(x) ? "–" : x.toFixed(digits));
 const mb = (b: number | undefined) => (b === undefined ? "–" : (b / 1024 / 1024).toFixed(1));
@@ -77,7 +57,7 @@ async function main(): Promise<void> {
     for (const preset of presets) {
       process.stderr.write(`bench: ${model} × ${preset} ... `);
       const t0 = Date.now();
-      const r = await runCase(model, preset, overrides);
+      const r = await runBenchCaseInChild(model, preset, overrides);
       process.stderr.write(`${r.ok ? "ok" : `failed: ${r.error}`} (${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
       rows.push(r);
     }
