@@ -3,11 +3,9 @@
  * as a dataset, an int8-static job runs on a real worker with it, and the report and job log name the dataset.
  * Wrong tensor names, bundles that escape their folder and other workspaces' ids fail with user-readable errors.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { ZReport } from "../../contracts/report";
@@ -15,12 +13,11 @@ import { encodeNpz } from "../../worker/data/npz";
 import { encodeTensorProto } from "../../worker/data/tensor-proto-file";
 import { getFixtureModel } from "../fixtures/fetch-models";
 import { catchError, signUpUser, startApiTestEnv, type TApiTestEnv } from "./api-kit";
+import { killWorker, spawnWorker, type TWorkerProcess } from "./worker-test-kit";
 
-const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../..");
 let env: TApiTestEnv;
 let tmp: string;
-let worker: ChildProcess;
-let workerStderr = "";
+let worker: TWorkerProcess;
 let alice: Awaited<ReturnType<typeof signUpUser>>;
 let modelId: string;
 let inputName: string;
@@ -43,20 +40,11 @@ beforeAll(async () => {
   const model = await alice.client.uploadModel(await getFixtureModel("ppocr_cls"));
   modelId = model.id;
   inputName = model.summary!.inputs[0]!.name;
-  worker = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "condense.mjs"), "worker"], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ...env.stack.env, WORKER_HEARTBEAT_SECONDS: "1", WORKER_LEASE_SECONDS: "20", LOG_LEVEL: "warn" },
-    stdio: ["ignore", "ignore", "pipe"],
-  });
-  worker.stderr!.on("data", (c: Buffer) => (workerStderr += c.toString()));
+  worker = spawnWorker(env, [], { WORKER_LEASE_SECONDS: "20", LOG_LEVEL: "warn" });
 });
 
 afterAll(async () => {
-  if (worker && worker.exitCode === null) {
-    const exited = new Promise((r) => worker.once("exit", r));
-    worker.kill("SIGKILL");
-    await exited;
-  }
+  await killWorker(worker);
   await env?.stop();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
@@ -79,7 +67,7 @@ describe("datasets", () => {
     const job = await alice.client.createJob({ modelId, preset: "int8-static", calibrationDatasetId: dataset.id, evaluationDatasetId: dataset.id });
     expect(job).toMatchObject({ calibrationDatasetId: dataset.id, evaluationDatasetId: dataset.id });
     const done = await alice.client.waitForJob(job.id, { signal: AbortSignal.timeout(150_000), pollMs: 300 });
-    expect(done.error, workerStderr).toBeNull();
+    expect(done.error, worker.stderr()).toBeNull();
     expect(done.state).toBe("succeeded");
     const reportPath = path.join(tmp, "report.json");
     await alice.client.downloadArtifact(job.id, "report.json", reportPath);

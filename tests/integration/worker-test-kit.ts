@@ -101,8 +101,8 @@ export type TWorkerProcess = {
   waitForLog: (match: (line: Record<string, unknown>) => boolean, timeoutMs?: number) => Promise<Record<string, unknown>>;
 };
 
-/** Spawns `node bin/condense.mjs worker` against the kit's stack. */
-export function spawnWorker(kit: TWorkerKit, args: string[] = [], extraEnv: Record<string, string> = {}): TWorkerProcess {
+/** Spawns `node bin/condense.mjs worker` against a test stack (a worker kit's or an API test env's). */
+export function spawnWorker(kit: { stack: { env: Record<string, string> } }, args: string[] = [], extraEnv: Record<string, string> = {}): TWorkerProcess {
   const child = spawn(process.execPath, [path.join(REPO_ROOT, "bin", "condense.mjs"), "worker", ...args], {
     cwd: REPO_ROOT,
     env: { ...process.env, ...kit.stack.env, ...TEST_WORKER_ENV, ...extraEnv },
