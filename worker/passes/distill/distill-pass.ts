@@ -45,13 +45,15 @@ export function createProgressThrottle(intervalMs: number, now: () => number = (
 
 /**
  * The student: an uploaded model (same inputs and outputs as the teacher, else AppError BAD_INPUT) or the model this
- * step receives (the teacher after earlier steps such as prune-channels).
+ * step receives (the teacher after earlier steps such as prune-channels). `reducesDepth`: the pass itself shrinks
+ * the student (dropRepeatedBlocks), so an unchanged model is a fine starting point.
  */
 export function selectDistillStudent(
   received: TModelProto,
   isTransformed: boolean,
   uploaded: TDistillStudentContext["student"],
   teacher?: TModelProto,
+  opts: { reducesDepth?: boolean } = {},
 ): { model: TModelProto; description: string; warnings: string[] } {
   if (uploaded) {
     if (teacher) checkSameInterface(teacher, uploaded.model);
@@ -62,7 +64,9 @@ export function selectDistillStudent(
     return {
       model: received,
       description: "uploaded model",
-      warnings: ["distill ran on the unchanged model (teacher = student): put a step that shrinks the model (e.g. prune-channels) before it"],
+      warnings: opts.reducesDepth
+        ? []
+        : ["distill ran on the unchanged model (teacher = student): put a step that shrinks the model (e.g. prune-channels) before it"],
     };
   }
   return { model: received, description: "output of the previous steps", warnings: [] };
@@ -75,9 +79,8 @@ export const DISTILL_PASS: TPassHandler<"distill"> = {
   run: async (model, ctx) => {
     const o = ctx.options;
     const warnings: string[] = [];
-    const student = selectDistillStudent(model, ctx.isTransformed, ctx.student, ctx.original.model);
-    // A depth-reduced copy of the unchanged model is a smaller student: the "teacher = student" warning does not apply.
-    warnings.push(...(o.dropRepeatedBlocks > 0 && !ctx.isTransformed && !ctx.student ? [] : student.warnings));
+    const student = selectDistillStudent(model, ctx.isTransformed, ctx.student, ctx.original.model, { reducesDepth: o.dropRepeatedBlocks > 0 });
+    warnings.push(...student.warnings);
     const source = ctx.calibration ?? ctx.fallbackCalibration;
     if (!ctx.calibration) {
       warnings.push("distillation used generated inputs (no calibration data was given): fidelity on real inputs may differ; upload representative inputs");

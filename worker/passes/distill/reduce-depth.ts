@@ -18,7 +18,7 @@ import type { TValueShapes } from "../../evaluate/count-macs";
 import { listOuterScopeInputs, listSubgraphs, sortNodesTopologically } from "../../onnx/graph";
 import type { TAttributeProto, TGraphProto, TModelProto, TNodeProto } from "../../onnx/onnx-proto";
 import { createNodeProto } from "../../onnx/index";
-import { decodeModel, encodeModel } from "../../onnx/model-io";
+import { cloneModel } from "../quantize/onnx-helpers";
 
 /** Longest repeating unit tried, in segments. */
 const MAX_UNIT_SEGMENTS = 8;
@@ -190,7 +190,8 @@ export function reduceDepth(model: TModelProto, shapes: TValueShapes, dropFracti
           : `dropping ${Math.round(dropFraction * 100)}% of ${blocksBefore} repeated blocks removes none: raise dropRepeatedBlocks`,
     });
   }
-  const copy = decodeModel(encodeModel(model));
+  // Structural copy: node lists and inputs are rewritten below, tensor bytes are never written, so they are shared.
+  const copy = cloneModel(model);
   const g = copy.graph!;
   const nodesBefore = g.node.length;
   const removedNames = new Set<string>();
