@@ -26,7 +26,7 @@ const MAX_UNIT_SEGMENTS = 8;
 type TSegment = { input: string; output: string; nodes: TNodeProto[]; signature: string };
 
 /** One repeated block: where it starts and ends, and the nodes it is made of. */
-export type TRepeatedUnit = { input: string; output: string; nodeNames: string[]; nodeCount: number };
+export type TRepeatedUnit = { input: string; output: string; nodeNames: string[] };
 
 /** A sequence of ≥ 2 consecutive, structurally identical, shape-preserving units. */
 export type TRepeatedRun = { segmentsPerUnit: number; units: TRepeatedUnit[] };
@@ -153,7 +153,6 @@ export function findRepeatedBlocks(model: TModelProto, shapes: TValueShapes): TR
           input: segments[i + u * p].input,
           output: segments[i + u * p + p - 1].output,
           nodeNames: unitNodes.map((n) => n.name || n.output[0] || ""),
-          nodeCount: unitNodes.length,
         };
       }),
     });
