@@ -14,6 +14,7 @@ import os from "node:os";
 import path from "node:path";
 import { createCondenseClient, type TCondenseClient, type TJob } from "../client/index";
 import { buildWebApp, checkWebBuild } from "../server/start/build-web-app";
+import { computePercentile } from "../worker/evaluate/measure-latency";
 import { encodeModel } from "../worker/onnx/model-io";
 import { buildConvNet } from "../worker/passes/quantize/testing/build-models";
 import { readListFlag } from "./bench-args";
@@ -71,13 +72,8 @@ async function waitForEnd(client: TCondenseClient, jobId: string): Promise<TJob>
   return job;
 }
 
-function percentile(sorted: number[], q: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
-}
-
 function summarize(values: number[]): { median: number; p95: number; max: number } {
-  const sorted = [...values].sort((a, b) => a - b);
-  return { median: percentile(sorted, 0.5), p95: percentile(sorted, 0.95), max: sorted[sorted.length - 1] };
+  return { median: computePercentile(values, 50), p95: computePercentile(values, 95), max: Math.max(...values) };
 }
 
 const fmt = (ms: number) => (ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${ms.toFixed(0)} ms`);
